@@ -1,0 +1,129 @@
+package host
+
+import (
+	"encoding/json"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// The JSON shapes of wasm/ABI.md, as the host sees them. The host does not
+// import the module's Go packages: it talks to the module only through the
+// ABI, as every other host does.
+
+type call struct {
+	Op       string            `json:"op"`
+	Text     string            `json:"text,omitempty"`
+	User     string            `json:"user,omitempty"`
+	Scopes   []string          `json:"scopes,omitempty"`
+	Audience string            `json:"audience,omitempty"`
+	Resource []string          `json:"resource,omitempty"`
+	Refresh  bool              `json:"refresh,omitempty"`
+	Task     uint64            `json:"task,omitempty"`
+	Env      map[string]string `json:"env,omitempty"`
+	Response *httpResponse     `json:"response,omitempty"`
+	Failure  *httpFailure      `json:"failure,omitempty"`
+	Status   int               `json:"status,omitempty"`
+	WWWAuth  string            `json:"www_authenticate,omitempty"`
+}
+
+type answer struct {
+	Result json.RawMessage `json:"result,omitempty"`
+	Error  *Error          `json:"error,omitempty"`
+	Task   uint64          `json:"task,omitempty"`
+	HTTP   *httpRequest    `json:"http,omitempty"`
+	Env    []string        `json:"env,omitempty"`
+}
+
+type httpRequest struct {
+	Method string            `json:"method"`
+	URL    string            `json:"url"`
+	Header map[string]string `json:"header,omitempty"`
+	Body   string            `json:"body,omitempty"`
+}
+
+type httpResponse struct {
+	Status int               `json:"status"`
+	Header map[string]string `json:"header,omitempty"`
+	Body   string            `json:"body,omitempty"`
+}
+
+type httpFailure struct {
+	Kind    string `json:"kind"`
+	Message string `json:"message"`
+}
+
+type tokenResult struct {
+	User         string            `json:"user"`
+	AccessToken  string            `json:"access_token"`
+	TokenType    string            `json:"token_type"`
+	ExpiresAt    int64             `json:"expires_at"`
+	ExpirySource string            `json:"expiry_source"`
+	Scopes       []string          `json:"scopes"`
+	RefreshAt    int64             `json:"refresh_at"`
+	UseUntil     int64             `json:"use_until"`
+	Headers      map[string]string `json:"headers"`
+	LastError    *Error            `json:"last_error"`
+}
+
+// Issue is one problem in a preset document.
+type Issue struct {
+	Field   string `json:"field"`
+	Line    int    `json:"line,omitempty"`
+	Column  int    `json:"column,omitempty"`
+	Message string `json:"message"`
+}
+
+func (i Issue) String() string {
+	var b strings.Builder
+	if i.Line > 0 {
+		b.WriteString("line ")
+		b.WriteString(strconv.Itoa(i.Line))
+		b.WriteString(":")
+		b.WriteString(strconv.Itoa(i.Column))
+		b.WriteString(": ")
+	}
+	if i.Field != "" {
+		b.WriteString(i.Field)
+		b.WriteString(": ")
+	}
+	b.WriteString(i.Message)
+	return b.String()
+}
+
+// Error is the structured error of the module: a preset that does not load,
+// an unknown user, or a token endpoint that said no. It never holds a secret
+// or a token.
+type Error struct {
+	// Code is the module's code (invalid_preset, unknown_user, ...) or, for
+	// token endpoint failures, the OAuth error (invalid_client,
+	// invalid_scope, ...) or one of http_status, invalid_response,
+	// unsupported_token_type, network, timeout, too_large, canceled.
+	Code        string  `json:"code"`
+	Message     string  `json:"message"`
+	Field       string  `json:"field,omitempty"`
+	Line        int     `json:"line,omitempty"`
+	Column      int     `json:"column,omitempty"`
+	Issues      []Issue `json:"issues,omitempty"`
+	User        string  `json:"user,omitempty"`
+	Status      int     `json:"status,omitempty"`
+	Description string  `json:"error_description,omitempty"`
+	URI         string  `json:"error_uri,omitempty"`
+	RetryAtMS   int64   `json:"retry_at,omitempty"`
+}
+
+func (e *Error) Error() string {
+	msg := e.Message
+	if e.User != "" {
+		msg = "user " + e.User + ": " + msg
+	}
+	return "cctoken: " + msg
+}
+
+// RetryAt is when the token endpoint asked not to be called before, or zero.
+func (e *Error) RetryAt() time.Time {
+	if e.RetryAtMS == 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(e.RetryAtMS)
+}

@@ -1,0 +1,328 @@
+// Package host runs the cctoken module in Go programs with wazero.
+//
+// A Client loads a preset and hands out client-credentials tokens for its
+// users. The module decides everything about a token (how to ask for it, how
+// long to use it, when to refresh it, how to back off); the Client performs
+// the HTTP requests the module asks for, shares one request among concurrent
+// callers, and keeps the module's last answer as a memo so that a cached
+// token costs no call into wasm.
+package host
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Client hands out tokens for the users of one preset document. It is safe
+// for concurrent use.
+type Client struct {
+	inst  *instance
+	http  *http.Client
+	log   *slog.Logger
+	env   func(string) (string, bool)
+	users []User
+	known map[string]bool
+
+	memos   sync.Map // key -> *slot
+	flights struct {
+		sync.Mutex
+		m map[string]*flight
+	}
+	timeout time.Duration
+	closed  atomic.Bool
+}
+
+// User describes one service account of the loaded preset, without its
+// secret.
+type User struct {
+	Username   string   `json:"username"`
+	Preset     int      `json:"preset"`
+	URL        string   `json:"url"`
+	ClientID   string   `json:"client_id"`
+	AuthMethod string   `json:"auth_method"`
+	Scopes     []string `json:"scopes,omitempty"`
+	Audience   string   `json:"audience,omitempty"`
+	Resource   []string `json:"resource,omitempty"`
+}
+
+// Option configures a Client.
+type Option func(*options)
+
+type options struct {
+	cacheDir string
+	http     *http.Client
+	log      *slog.Logger
+	env      func(string) (string, bool)
+	timeout  time.Duration
+}
+
+// WithCacheDir sets where compiled modules are cached across runs; "" turns
+// the cache off. The default is DefaultCacheDir().
+func WithCacheDir(dir string) Option { return func(o *options) { o.cacheDir = dir } }
+
+// WithHTTPClient sets the client token requests go through. Its redirect
+// policy is replaced: token requests never follow redirects.
+func WithHTTPClient(c *http.Client) Option { return func(o *options) { o.http = c } }
+
+// WithLogger makes the client log token fetches and failures. Tokens and
+// secrets are never logged.
+func WithLogger(l *slog.Logger) Option { return func(o *options) { o.log = l } }
+
+// WithEnv sets how ${env:NAME} references in the preset are resolved; the
+// default is os.LookupEnv. Only the names the preset refers to are looked up.
+func WithEnv(lookup func(string) (string, bool)) Option { return func(o *options) { o.env = lookup } }
+
+// WithTimeout bounds one token request, from connecting to reading the last
+// byte (default 30 s).
+func WithTimeout(d time.Duration) Option { return func(o *options) { o.timeout = d } }
+
+// New loads a preset document (YAML or JSON) and returns a client for its
+// users. A document that does not load gives an *Error with code
+// invalid_preset listing every issue.
+func New(ctx context.Context, preset []byte, opts ...Option) (*Client, error) {
+	o := options{cacheDir: DefaultCacheDir(), env: os.LookupEnv, timeout: 30 * time.Second}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	inst, err := instantiate(ctx, o.cacheDir)
+	if err != nil {
+		return nil, err
+	}
+	c := &Client{inst: inst, env: o.env, timeout: o.timeout, log: o.log}
+	if c.log == nil {
+		c.log = slog.New(slog.DiscardHandler)
+	}
+	c.http = noRedirects(o.http, o.timeout)
+	c.flights.m = map[string]*flight{}
+	var users struct {
+		Users []User `json:"users"`
+	}
+	if err := c.run(ctx, call{Op: "load", Text: string(preset)}, &users); err != nil {
+		inst.close(ctx)
+		return nil, err
+	}
+	c.users = users.Users
+	c.known = make(map[string]bool, len(c.users))
+	for _, u := range c.users {
+		c.known[u.Username] = true
+	}
+	return c, nil
+}
+
+// Users lists the preset's service accounts in document order.
+func (c *Client) Users() []User { return append([]User(nil), c.users...) }
+
+// Close releases the module instance. Tokens in flight fail with an error.
+func (c *Client) Close() error {
+	if c.closed.Swap(true) {
+		return nil
+	}
+	return c.inst.close(context.Background())
+}
+
+// TokenOption asks for a token other than the user's default one. Each
+// distinct combination is fetched and cached on its own.
+type TokenOption func(*call)
+
+// WithScopes asks for these scopes instead of the user's.
+func WithScopes(scopes ...string) TokenOption { return func(c *call) { c.Scopes = scopes } }
+
+// WithAudience asks for a token for this audience instead of the user's.
+func WithAudience(aud string) TokenOption { return func(c *call) { c.Audience = aud } }
+
+// WithResource asks for a token for these resources (RFC 8707) instead of
+// the user's.
+func WithResource(res ...string) TokenOption { return func(c *call) { c.Resource = res } }
+
+// Token returns a valid token for user. A cached token is returned at once;
+// past its refresh point it is still returned while a refresh runs in the
+// background; only a caller with no usable token waits, and concurrent
+// callers share one request.
+func (c *Client) Token(ctx context.Context, user string, opts ...TokenOption) (*Token, error) {
+	key := user
+	var req call
+	if len(opts) > 0 {
+		for _, opt := range opts {
+			opt(&req)
+		}
+		key = memoKey(user, &req)
+	}
+	if v, ok := c.memos.Load(key); ok {
+		if m := v.(*slot).p.Load(); m != nil {
+			now := time.Now()
+			if now.Before(m.useUntil) {
+				if !now.Before(m.refreshAt) {
+					c.startFlight(key, user, req, true)
+				}
+				return m.tok, nil
+			}
+		}
+	}
+	if c.closed.Load() {
+		return nil, errClosed
+	}
+	if !c.known[user] {
+		return nil, &Error{Code: "unknown_user", Field: "user", Message: "no user " + strconvQuote(user) + " in the preset; use one of the usernames it lists"}
+	}
+	f := c.startFlight(key, user, req, false)
+	select {
+	case <-f.done:
+		return f.tok, f.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// Header returns the headers an authenticated request of user carries: its
+// Authorization header, its own headers and its cookies.
+func (c *Client) Header(ctx context.Context, user string, opts ...TokenOption) (http.Header, error) {
+	tok, err := c.Token(ctx, user, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return tok.header.Clone(), nil
+}
+
+// Invalidate drops every cached token of user, so the next call fetches a
+// new one. Use it when a resource server refuses a token.
+func (c *Client) Invalidate(ctx context.Context, user string) error {
+	prefix := user + "\x00"
+	c.memos.Range(func(k, v any) bool {
+		if s := k.(string); s == user || strings.HasPrefix(s, prefix) {
+			v.(*slot).p.Store(nil)
+		}
+		return true
+	})
+	return c.run(ctx, call{Op: "invalidate", User: user}, nil)
+}
+
+// flight is one token request shared by every caller that needs it.
+type flight struct {
+	done chan struct{}
+	tok  *Token
+	err  error
+}
+
+type slot struct{ p atomic.Pointer[memo] }
+
+type memo struct {
+	tok       *Token
+	refreshAt time.Time
+	useUntil  time.Time
+}
+
+// startFlight joins the request in flight for key or starts one. refresh
+// marks a background refresh-ahead.
+func (c *Client) startFlight(key, user string, req call, refresh bool) *flight {
+	c.flights.Lock()
+	if f := c.flights.m[key]; f != nil {
+		c.flights.Unlock()
+		return f
+	}
+	f := &flight{done: make(chan struct{})}
+	c.flights.m[key] = f
+	c.flights.Unlock()
+
+	req.Op, req.User, req.Refresh = "token", user, refresh
+	go func() {
+		// Detached from any one caller: the request serves them all and is
+		// bounded by the client's timeout instead.
+		ctx, cancel := context.WithTimeout(context.Background(), c.timeout+5*time.Second)
+		defer cancel()
+		var res tokenResult
+		err := c.run(ctx, req, &res)
+		if err == nil {
+			f.tok = newToken(&res)
+			v, _ := c.memos.LoadOrStore(key, &slot{})
+			v.(*slot).p.Store(&memo{tok: f.tok, refreshAt: time.UnixMilli(res.RefreshAt), useUntil: time.UnixMilli(res.UseUntil)})
+			if res.LastError != nil {
+				c.log.Warn("cctoken: token refresh failed; serving the cached token", "user", user, "code", res.LastError.Code, "retry_at", time.UnixMilli(res.RefreshAt))
+			} else {
+				c.log.Debug("cctoken: token fetched", "user", user, "expires_at", f.tok.Expiry, "expiry_source", f.tok.ExpirySource)
+			}
+		} else {
+			f.err = err
+			c.log.Warn("cctoken: token request failed", "user", user, "error", err)
+		}
+		c.flights.Lock()
+		delete(c.flights.m, key)
+		c.flights.Unlock()
+		close(f.done)
+	}()
+	return f
+}
+
+// run drives one operation to its end, performing every effect the module
+// asks for, and decodes the result into out.
+func (c *Client) run(ctx context.Context, req call, out any) error {
+	if c.closed.Load() {
+		return errClosed
+	}
+	a, err := c.inst.do(ctx, req)
+	for err == nil {
+		switch {
+		case a.HTTP != nil:
+			resp, failure := c.perform(ctx, a.HTTP)
+			a, err = c.inst.do(ctx, call{Op: "resume", Task: a.Task, Response: resp, Failure: failure})
+		case a.Env != nil:
+			env := make(map[string]string, len(a.Env))
+			for _, name := range a.Env {
+				if v, ok := c.env(name); ok {
+					env[name] = v
+				}
+			}
+			a, err = c.inst.do(ctx, call{Op: "resume", Task: a.Task, Env: env})
+		case a.Error != nil:
+			return a.Error
+		default:
+			if out != nil && a.Result != nil {
+				return json.Unmarshal(a.Result, out)
+			}
+			return nil
+		}
+	}
+	if c.closed.Load() {
+		return errClosed
+	}
+	return err
+}
+
+var errClosed = errors.New("cctoken: client is closed")
+
+func memoKey(user string, c *call) string {
+	b, _ := json.Marshal([]any{c.Scopes, c.Audience, c.Resource})
+	return user + "\x00" + string(b)
+}
+
+// Lint checks a preset document and returns every issue in it (none when
+// it is clean). ${env:NAME} references are taken as set.
+func Lint(ctx context.Context, preset []byte, opts ...Option) ([]Issue, error) {
+	o := options{cacheDir: DefaultCacheDir()}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	inst, err := instantiate(ctx, o.cacheDir)
+	if err != nil {
+		return nil, err
+	}
+	defer inst.close(ctx)
+	a, err := inst.do(ctx, call{Op: "lint", Text: string(preset)})
+	if err != nil {
+		return nil, err
+	}
+	if a.Error != nil {
+		return nil, a.Error
+	}
+	var res struct {
+		Issues []Issue `json:"issues"`
+	}
+	return res.Issues, json.Unmarshal(a.Result, &res)
+}

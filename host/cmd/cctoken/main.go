@@ -1,0 +1,213 @@
+// Command cctoken gets OAuth 2.0 client-credentials tokens for the service
+// accounts of a preset file, checks presets, and makes authenticated calls.
+//
+//	cctoken lint FILE
+//	cctoken token FILE [--user U] [--json]
+//	cctoken validate FILE [--json]
+//	cctoken request FILE --user U [-X METHOD] [-H 'Name: value']... [-d DATA] URL
+//	cctoken demo
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/cctoken/cctoken/host"
+)
+
+const usage = `cctoken: OAuth 2.0 client-credentials tokens from a preset file
+
+usage:
+  cctoken lint FILE                      report every problem in a preset (exit 1 if any)
+  cctoken token FILE [--user U] [--json] print a token (the only user's, or U's)
+  cctoken validate FILE [--json]         get a token for every user and print a table
+  cctoken request FILE --user U [-X METHOD] [-H 'Name: value']... [-d DATA] URL
+                                         make a request as U; print status and body
+  cctoken demo                           run a local authorization server and API, and use them
+
+FILE may be - for standard input. Secrets can stay out of the file:
+client_secret: ${env:NAME} reads the environment variable NAME.
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// run is the whole command, with its streams passed in so tests can drive it.
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		fmt.Fprint(stdout, usage)
+		if len(args) == 0 {
+			return 2
+		}
+		return 0
+	}
+	env := &cliEnv{ctx: ctx, stdin: stdin, stdout: stdout, stderr: stderr}
+	var err error
+	switch args[0] {
+	case "lint":
+		err = env.lint(args[1:])
+	case "token":
+		err = env.token(args[1:])
+	case "validate":
+		err = env.validate(args[1:])
+	case "request":
+		err = env.request(args[1:])
+	case "demo":
+		err = env.demo(args[1:])
+	default:
+		fmt.Fprintf(stderr, "cctoken: unknown command %q\n\n%s", args[0], usage)
+		return 2
+	}
+	var ex exitError
+	switch {
+	case err == nil:
+		return 0
+	case errors.As(err, &ex):
+		return int(ex)
+	case errors.Is(err, flag.ErrHelp):
+		return 0
+	default:
+		fmt.Fprintln(stderr, strings.TrimPrefix(err.Error(), "cctoken: ")+"")
+		var ue usageError
+		if errors.As(err, &ue) {
+			return 2
+		}
+		return 1
+	}
+}
+
+// exitError ends the command with a status after it has printed its own
+// report.
+type exitError int
+
+func (e exitError) Error() string { return fmt.Sprintf("exit %d", int(e)) }
+
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+type cliEnv struct {
+	ctx            context.Context
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	verbose        bool
+	// kept is a client that commands share instead of making their own,
+	// so that the demo shows the cache at work across commands.
+	kept *host.Client
+}
+
+// release closes a client unless it is the shared one.
+func (e *cliEnv) release(c *host.Client) {
+	if c != e.kept {
+		c.Close()
+	}
+}
+
+// parse parses flags that may come before or after the positional
+// arguments, as people type them.
+func parse(fs *flag.FlagSet, args []string) ([]string, error) {
+	fs.SetOutput(io.Discard)
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, usageError{"cctoken " + fs.Name() + ": " + err.Error()}
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return pos, nil
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+}
+
+func (e *cliEnv) readFile(name string) ([]byte, error) {
+	if name == "-" {
+		return io.ReadAll(e.stdin)
+	}
+	b, err := os.ReadFile(name)
+	if err != nil {
+		return nil, fmt.Errorf("cctoken: cannot read the preset: %w", err)
+	}
+	return b, nil
+}
+
+func (e *cliEnv) client(file string) (*host.Client, error) {
+	if e.kept != nil {
+		return e.kept, nil
+	}
+	text, err := e.readFile(file)
+	if err != nil {
+		return nil, err
+	}
+	opts := []host.Option{}
+	if e.verbose {
+		opts = append(opts, host.WithLogger(slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))))
+	}
+	c, err := host.New(e.ctx, text, opts...)
+	if err != nil {
+		var he *host.Error
+		if errors.As(err, &he) && he.Code == "invalid_preset" {
+			printIssues(e.stderr, file, he.Issues)
+			return nil, exitError(1)
+		}
+		return nil, err
+	}
+	return c, nil
+}
+
+func printIssues(w io.Writer, file string, issues []host.Issue) {
+	for _, is := range issues {
+		loc := file
+		if is.Line > 0 {
+			loc = fmt.Sprintf("%s:%d:%d", file, is.Line, is.Column)
+		}
+		if is.Field != "" {
+			fmt.Fprintf(w, "%s: %s: %s\n", loc, is.Field, is.Message)
+		} else {
+			fmt.Fprintf(w, "%s: %s\n", loc, is.Message)
+		}
+	}
+	noun := "problems"
+	if len(issues) == 1 {
+		noun = "problem"
+	}
+	fmt.Fprintf(w, "%d %s in %s\n", len(issues), noun, file)
+}
+
+func (e *cliEnv) lint(args []string) error {
+	fs := flag.NewFlagSet("lint", flag.ContinueOnError)
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usageError{"usage: cctoken lint FILE"}
+	}
+	text, err := e.readFile(pos[0])
+	if err != nil {
+		return err
+	}
+	issues, err := host.Lint(e.ctx, text)
+	if err != nil {
+		return err
+	}
+	if len(issues) > 0 {
+		printIssues(e.stdout, pos[0], issues)
+		return exitError(1)
+	}
+	fmt.Fprintf(e.stdout, "%s: ok\n", pos[0])
+	return nil
+}

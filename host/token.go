@@ -1,0 +1,53 @@
+package host
+
+import (
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"time"
+)
+
+// Token is an access token and what a request made with it carries. Its
+// String, GoString and LogValue methods redact the token, so printing or
+// logging one by mistake leaks nothing.
+type Token struct {
+	AccessToken  string
+	TokenType    string // "Bearer"
+	Expiry       time.Time
+	ExpirySource string // expires_in, jwt_exp or default_ttl: where Expiry came from
+	Scopes       []string
+	header       http.Header
+}
+
+func newToken(r *tokenResult) *Token {
+	h := make(http.Header, len(r.Headers))
+	for k, v := range r.Headers {
+		h.Set(k, v)
+	}
+	return &Token{
+		AccessToken: r.AccessToken, TokenType: r.TokenType, Expiry: time.UnixMilli(r.ExpiresAt),
+		ExpirySource: r.ExpirySource, Scopes: r.Scopes, header: h,
+	}
+}
+
+// Header returns a copy of the headers a request made with this token
+// carries.
+func (t *Token) Header() http.Header { return t.header.Clone() }
+
+func (t *Token) String() string {
+	return fmt.Sprintf("%s [redacted] (expires %s)", t.TokenType, t.Expiry.Format(time.RFC3339))
+}
+
+// GoString keeps %#v from printing the token.
+func (t *Token) GoString() string { return "host.Token{" + t.String() + "}" }
+
+// LogValue keeps slog from printing the token.
+func (t *Token) LogValue() slog.Value { return slog.StringValue(t.String()) }
+
+func strconvQuote(s string) string {
+	if len(s) > 64 {
+		s = s[:64]
+	}
+	return strconv.Quote(s)
+}

@@ -1,0 +1,116 @@
+// Package abi is the module's JSON interface: it decodes one call, runs it on
+// the engine and encodes the step that came out. wasm/module wires it to the
+// wasm exports; tests and fuzzing call it directly. ABI.md beside wasm/ is
+// the reference for host authors.
+package abi
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+
+	"github.com/goccy/go-json"
+
+	"github.com/cctoken/cctoken/wasm/engine"
+	"github.com/cctoken/cctoken/wasm/httpmsg"
+)
+
+// Version is the ABI version. It changes only when a host written for an
+// older version would misread a call or an answer.
+const Version = 1
+
+// Call is every operation's input; each op reads the fields it needs.
+type Call struct {
+	Op string `json:"op"`
+
+	Text string `json:"text,omitempty"` // lint, load
+
+	engine.TokenRequest // token (user, scopes, audience, resource, refresh); invalidate (user)
+
+	Task     uint64            `json:"task,omitempty"` // resume
+	Env      map[string]string `json:"env,omitempty"`
+	Response *httpmsg.Response `json:"response,omitempty"`
+	Failure  *httpmsg.Failure  `json:"failure,omitempty"`
+	Status   int               `json:"status,omitempty"`           // challenge
+	WWWAuth  string            `json:"www_authenticate,omitempty"` // challenge
+}
+
+// Answer is every operation's output: exactly one of Result, Error, HTTP or
+// Env is set; HTTP and Env come with the Task to resume.
+type Answer struct {
+	Result any              `json:"result,omitempty"`
+	Error  *engine.Error    `json:"error,omitempty"`
+	Task   uint64           `json:"task,omitempty"`
+	HTTP   *httpmsg.Request `json:"http,omitempty"`
+	Env    []string         `json:"env,omitempty"`
+}
+
+// VersionResult answers the "version" op.
+type VersionResult struct {
+	ABI     int `json:"abi"`
+	Pending int `json:"pending"`
+	// Instance is random per instance: it tells instances apart (in logs,
+	// as a lock owner) and shows the host gave the module real randomness.
+	Instance string `json:"instance"`
+}
+
+// Dispatcher runs calls against one engine.
+type Dispatcher struct {
+	Engine   *engine.Engine
+	instance string
+}
+
+// New returns a dispatcher over a fresh engine using the system clock.
+func New() *Dispatcher {
+	var id [16]byte
+	rand.Read(id[:])
+	return &Dispatcher{Engine: engine.New(nil), instance: hex.EncodeToString(id[:])}
+}
+
+// Handle runs one JSON call and returns the JSON answer. It never panics on
+// bad input: malformed calls get a bad_request error.
+func (d *Dispatcher) Handle(in []byte) []byte {
+	out, err := json.Marshal(d.answer(in))
+	if err != nil {
+		out, _ = json.Marshal(Answer{Error: &engine.Error{Code: engine.CodeBadRequest, Message: "the answer could not be encoded"}})
+	}
+	return out
+}
+
+func (d *Dispatcher) answer(in []byte) (a Answer) {
+	var c Call
+	if err := json.Unmarshal(in, &c); err != nil {
+		return badRequest("the call is not a JSON object of the documented form; see ABI.md")
+	}
+	e := d.Engine
+	var s engine.Step
+	switch c.Op {
+	case "version":
+		return Answer{Result: VersionResult{ABI: Version, Pending: e.Pending(), Instance: d.instance}}
+	case "lint":
+		s = e.Lint([]byte(c.Text))
+	case "load":
+		s = e.Load([]byte(c.Text))
+	case "users":
+		s = e.Users()
+	case "token":
+		s = e.Token(c.TokenRequest)
+	case "invalidate":
+		s = e.Invalidate(c.User)
+	case "challenge":
+		s = e.Challenge(c.Status, c.WWWAuth)
+	case "resume":
+		if c.Task == 0 {
+			return badRequest("resume needs the task number the module gave")
+		}
+		s = e.Resume(c.Task, engine.Input{Env: c.Env, Response: c.Response, Failure: c.Failure})
+	case "":
+		return badRequest("the call has no \"op\"; use one of version, lint, load, users, token, invalidate, challenge, resume")
+	default:
+		return badRequest("unknown op; use one of version, lint, load, users, token, invalidate, challenge, resume")
+	}
+	return Answer{Result: s.Result, Error: s.Error, Task: s.Task, HTTP: s.HTTP, Env: s.Env}
+}
+
+func badRequest(msg string) Answer {
+	return Answer{Error: &engine.Error{Code: engine.CodeBadRequest, Message: msg}}
+}

@@ -1,0 +1,90 @@
+package abi
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/goccy/go-json"
+)
+
+const preset = `{"preset":[{"type":"oauth_client_credentials","url":"https://auth.example.com/token","users":[{"username":"u","client_id":"c","client_secret":"s3cret-CANARY"}]}]}`
+
+func call(t *testing.T, d *Dispatcher, in string) map[string]any {
+	t.Helper()
+	var out map[string]any
+	if err := json.Unmarshal(d.Handle([]byte(in)), &out); err != nil {
+		t.Fatalf("answer to %s is not JSON: %v", in, err)
+	}
+	return out
+}
+
+func TestRoundTrip(t *testing.T) {
+	d := New()
+	steps := []struct {
+		call string
+		want string // a key of the answer
+	}{
+		{`{"op":"version"}`, "result"},
+		{`{"op":"token","user":"u"}`, "error"}, // not loaded
+		{`{"op":"load","text":` + quote(preset) + `}`, "result"},
+		{`{"op":"users"}`, "result"},
+		{`{"op":"token","user":"u"}`, "http"},
+		{`{"op":"resume","task":1,"response":{"status":200,"header":{"content-type":"application/json"},"body":"{\"access_token\":\"t\",\"token_type\":\"Bearer\",\"expires_in\":60}"}}`, "result"},
+		{`{"op":"token","user":"u"}`, "result"},
+		{`{"op":"resume","task":1}`, "error"},
+		{`{"op":"challenge","status":401,"www_authenticate":"Bearer error=\"invalid_token\""}`, "result"},
+		{`{"op":"invalidate","user":"u"}`, "result"},
+		{`{"op":"nope"}`, "error"},
+		{`not json`, "error"},
+		{`{}`, "error"},
+	}
+	for i, s := range steps {
+		out := call(t, d, s.call)
+		if _, ok := out[s.want]; !ok || len(out) > 2 {
+			t.Errorf("step %d %s: answer %v, want key %q", i, s.call, out, s.want)
+		}
+		if strings.Contains(string(d.Handle([]byte(`{"op":"users"}`))), "CANARY") {
+			t.Fatal("users leaks the secret")
+		}
+	}
+}
+
+func quote(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
+}
+
+// FuzzDispatch feeds arbitrary calls, after a loaded preset and a pending
+// task, and checks the dispatcher always answers one JSON object with one
+// outcome and never leaks the secret.
+func FuzzDispatch(f *testing.F) {
+	f.Add(`{"op":"token","user":"u"}`)
+	f.Add(`{"op":"resume","task":1,"response":{"status":200,"body":"{\"access_token\":\"t\",\"token_type\":\"Bearer\"}"}}`)
+	f.Add(`{"op":"resume","task":1,"failure":{"kind":"network","message":"reset"}}`)
+	f.Add(`{"op":"resume","task":1,"response":{"status":401,"body":"{\"error\":\"invalid_client\",\"error_description\":\"s3cret-CANARY\"}"}}`)
+	f.Add(`{"op":"load","text":"preset: [{type: x}]"}`)
+	f.Add(`{"op":"lint","text":"{"}`)
+	f.Add(`{"op":"challenge","status":401,"www_authenticate":"Bearer error=invalid_token"}`)
+	f.Fuzz(func(t *testing.T, in string) {
+		d := New()
+		d.Handle([]byte(`{"op":"load","text":` + quote(preset) + `}`))
+		d.Handle([]byte(`{"op":"token","user":"u"}`))
+		out := d.Handle([]byte(in))
+		var a map[string]json.RawMessage
+		if err := json.Unmarshal(out, &a); err != nil {
+			t.Fatalf("answer is not a JSON object: %q", out)
+		}
+		n := 0
+		for _, k := range []string{"result", "error", "http", "env"} {
+			if _, ok := a[k]; ok {
+				n++
+			}
+		}
+		if n != 1 {
+			t.Fatalf("answer has %d outcomes: %s", n, out)
+		}
+		if strings.Contains(string(out), "s3cret-CANARY") && !strings.Contains(in, "s3cret-CANARY") {
+			t.Fatalf("answer leaks the secret: %s", out)
+		}
+	})
+}

@@ -1,0 +1,292 @@
+// Package engine runs cctoken's operations without doing any I/O.
+//
+// An operation either finishes at once or stops at an effect: an HTTP request
+// to send, or environment variables to read. The host performs the effect and
+// resumes the operation's task with what it got. All token policy (the cache,
+// when to refresh, how long to keep serving a token after a failed refresh,
+// how long to back off) lives here, so every host behaves the same and only
+// has to compare the times the engine hands back.
+package engine
+
+import (
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/cctoken/cctoken/wasm/httpmsg"
+	"github.com/cctoken/cctoken/wasm/oauth"
+	"github.com/cctoken/cctoken/wasm/preset"
+)
+
+// Engine holds one loaded preset document, its token cache and the tasks
+// waiting for effects. It is not safe for concurrent use: hosts serialise
+// calls (the wasm instance is single-threaded anyway).
+type Engine struct {
+	now      func() time.Time
+	accounts map[string]*preset.Account
+	order    []string
+	cache    map[string]*entry
+	tasks    map[uint64]*task
+	next     uint64
+}
+
+// New returns an engine with no preset loaded. now is the clock; nil means
+// time.Now.
+func New(now func() time.Time) *Engine {
+	if now == nil {
+		now = time.Now
+	}
+	return &Engine{now: now, cache: map[string]*entry{}, tasks: map[uint64]*task{}}
+}
+
+// Step is the outcome of an operation or of resuming one: exactly one of
+// Result, Error, HTTP or Env is set. HTTP and Env come with the Task to
+// resume.
+type Step struct {
+	Result any
+	Error  *Error
+	Task   uint64
+	HTTP   *httpmsg.Request
+	Env    []string
+}
+
+// Input is what the host hands back to a waiting task: the environment
+// values it asked for, an HTTP response, or a transport failure.
+type Input struct {
+	Env      map[string]string
+	Response *httpmsg.Response
+	Failure  *httpmsg.Failure
+}
+
+type task struct {
+	resume func(Input) Step
+}
+
+func (e *Engine) wait(s Step, resume func(Input) Step) Step {
+	e.next++
+	e.tasks[e.next] = &task{resume: resume}
+	s.Task = e.next
+	return s
+}
+
+// Resume continues the task with the host's answer.
+func (e *Engine) Resume(id uint64, in Input) Step {
+	t, ok := e.tasks[id]
+	if !ok {
+		return fail(&Error{Code: CodeUnknownTask, Message: "no task is waiting with this id; each task can be resumed once"})
+	}
+	delete(e.tasks, id)
+	return t.resume(in)
+}
+
+// Pending is the number of tasks waiting for the host.
+func (e *Engine) Pending() int { return len(e.tasks) }
+
+// Lint validates a document without loading it.
+func (e *Engine) Lint(text []byte) Step {
+	issues := preset.Lint(text)
+	if issues == nil {
+		issues = preset.Errors{}
+	}
+	return Step{Result: LintResult{Issues: issues}}
+}
+
+// Load reads a preset document. When it refers to environment variables the
+// step asks the host for them first; the host passes only those names.
+func (e *Engine) Load(text []byte) Step {
+	text = append([]byte(nil), text...)
+	names := preset.EnvNames(text)
+	if len(names) == 0 {
+		return e.load(text, nil)
+	}
+	return e.wait(Step{Env: names}, func(in Input) Step { return e.load(text, in.Env) })
+}
+
+func (e *Engine) load(text []byte, env map[string]string) Step {
+	accounts, err := preset.Load(text, env)
+	if err != nil {
+		issues, _ := err.(preset.Errors)
+		if issues == nil {
+			issues = preset.Errors{{Message: err.Error()}}
+		}
+		return fail(invalidPreset(issues))
+	}
+	e.accounts = make(map[string]*preset.Account, len(accounts))
+	e.order = e.order[:0]
+	e.cache = map[string]*entry{}
+	for i := range accounts {
+		a := &accounts[i]
+		e.accounts[a.Username] = a
+		e.order = append(e.order, a.Username)
+	}
+	return Step{Result: e.users()}
+}
+
+// Users lists the loaded service accounts, secrets left out.
+func (e *Engine) Users() Step {
+	if e.accounts == nil {
+		return fail(notLoaded())
+	}
+	return Step{Result: e.users()}
+}
+
+func (e *Engine) users() UsersResult {
+	out := UsersResult{Users: make([]UserInfo, 0, len(e.order))}
+	for _, name := range e.order {
+		a := e.accounts[name]
+		out.Users = append(out.Users, UserInfo{
+			Username: a.Username, Preset: a.Preset, URL: a.TokenURL, ClientID: a.ClientID,
+			AuthMethod: a.AuthMethod, Scopes: a.Scopes, Audience: a.Audience, Resource: a.Resource,
+		})
+	}
+	return out
+}
+
+// TokenRequest names the token a caller wants. Scopes, Audience and Resource
+// override the account's own values when set; each distinct combination is
+// cached on its own.
+type TokenRequest struct {
+	User     string   `json:"user"`
+	Scopes   []string `json:"scopes,omitempty"`
+	Audience string   `json:"audience,omitempty"`
+	Resource []string `json:"resource,omitempty"`
+	// Refresh asks for a new token even when the cached one is still fresh
+	// (a host's refresh-ahead). While the endpoint is backing off after a
+	// failure, the cached token is returned instead.
+	Refresh bool `json:"refresh,omitempty"`
+}
+
+// Token returns a cached token or asks the host to fetch one.
+func (e *Engine) Token(req TokenRequest) Step {
+	a, errStep := e.account(req.User)
+	if a == nil {
+		return errStep
+	}
+	acct := *a
+	if req.Scopes != nil {
+		acct.Scopes = req.Scopes
+	}
+	if req.Audience != "" {
+		acct.Audience = req.Audience
+	}
+	if req.Resource != nil {
+		acct.Resource = req.Resource
+	}
+	key := cacheKey(&acct)
+	now := e.now()
+	ent := e.cache[key]
+	if ent != nil {
+		if ent.token != nil && now.Before(ent.useUntil) && (!req.Refresh || now.Before(ent.refreshAt)) {
+			return Step{Result: ent.result(&acct)}
+		}
+		if ent.token == nil && now.Before(ent.blockedUntil) {
+			err := *ent.lastErr
+			err.RetryAt = ent.blockedUntil.UnixMilli()
+			return fail(&err)
+		}
+	}
+	httpReq := oauth.TokenRequest(&acct)
+	return e.wait(Step{HTTP: &httpReq}, func(in Input) Step { return e.tokenAnswer(&acct, key, in) })
+}
+
+func (e *Engine) tokenAnswer(acct *preset.Account, key string, in Input) Step {
+	now := e.now()
+	var err error
+	var tok *oauth.Token
+	switch {
+	case in.Response != nil:
+		tok, err = oauth.ParseTokenResponse(in.Response, acct.Scopes, now, acct.DefaultTTL)
+	case in.Failure != nil:
+		err = oauth.FailureError(in.Failure)
+	default:
+		err = &oauth.Error{Code: "invalid_response", Message: "the host resumed the token request with neither a response nor a failure"}
+	}
+	ent := e.cache[key]
+	if err == nil {
+		if _, still := e.accounts[acct.Username]; !still {
+			return fail(unknownUser(acct.Username))
+		}
+		ent = newEntry(tok, now, acct)
+		e.cache[key] = ent
+		return Step{Result: ent.result(acct)}
+	}
+	oerr, _ := err.(*oauth.Error)
+	if oerr == nil {
+		oerr = &oauth.Error{Code: "invalid_response", Message: err.Error()}
+	}
+	ferr := tokenError(oerr, acct)
+	if ent == nil {
+		ent = &entry{}
+		e.cache[key] = ent
+	}
+	ent.lastErr = ferr
+	ent.failures++
+	delay := backoff(ent.failures, oerr.RetryAfter)
+	if ent.token != nil && now.Before(ent.token.Expiry) {
+		// Stale-if-error: the old token is still valid, keep serving it
+		// until it expires and try again after the back-off.
+		ent.useUntil = ent.token.Expiry
+		ent.refreshAt = now.Add(delay)
+		if ent.refreshAt.After(ent.useUntil) {
+			ent.refreshAt = ent.useUntil
+		}
+		res := ent.result(acct)
+		res.LastError = ferr
+		return Step{Result: res}
+	}
+	ent.token = nil
+	if oerr.RetryAfter > 0 {
+		// The server asked us to wait; callers get the error at once
+		// instead of hammering it.
+		ent.blockedUntil = now.Add(oerr.RetryAfter)
+		ferr.RetryAt = ent.blockedUntil.UnixMilli()
+	}
+	return fail(ferr)
+}
+
+// Invalidate drops every cached token of user, for instance after a
+// resource server answered 401 invalid_token.
+func (e *Engine) Invalidate(user string) Step {
+	a, errStep := e.account(user)
+	if a == nil {
+		return errStep
+	}
+	prefix := user + "\x00"
+	n := 0
+	for k := range e.cache {
+		if strings.HasPrefix(k, prefix) {
+			delete(e.cache, k)
+			n++
+		}
+	}
+	return Step{Result: InvalidateResult{Dropped: n}}
+}
+
+// Challenge tells the host what to do with a resource server's 401: whether
+// its WWW-Authenticate says the token is no longer good (RFC 6750 §3), so
+// the token should be invalidated and the request retried once.
+func (e *Engine) Challenge(status int, wwwAuthenticate string) Step {
+	return Step{Result: ChallengeResult{Invalidate: status == 401 && oauth.InvalidToken(wwwAuthenticate)}}
+}
+
+func (e *Engine) account(user string) (*preset.Account, Step) {
+	if e.accounts == nil {
+		return nil, fail(notLoaded())
+	}
+	a, ok := e.accounts[user]
+	if !ok {
+		return nil, fail(unknownUser(user))
+	}
+	return a, Step{}
+}
+
+// cacheKey identifies one token: the user and what the token is for.
+func cacheKey(a *preset.Account) string {
+	scopes := append([]string(nil), a.Scopes...)
+	sort.Strings(scopes)
+	res := append([]string(nil), a.Resource...)
+	sort.Strings(res)
+	return a.Username + "\x00" + strings.Join(scopes, " ") + "\x00" + a.Audience + "\x00" + strings.Join(res, " ")
+}
+
+func fail(err *Error) Step { return Step{Error: err} }

@@ -1,0 +1,56 @@
+package engine
+
+import (
+	"github.com/cctoken/cctoken/wasm/preset"
+)
+
+// LintResult lists every issue of a document; empty when it is clean.
+type LintResult struct {
+	Issues preset.Errors `json:"issues"`
+}
+
+// UsersResult lists the loaded accounts.
+type UsersResult struct {
+	Users []UserInfo `json:"users"`
+}
+
+// UserInfo describes an account without its secret.
+type UserInfo struct {
+	Username   string   `json:"username"`
+	Preset     int      `json:"preset"`
+	URL        string   `json:"url"`
+	ClientID   string   `json:"client_id"`
+	AuthMethod string   `json:"auth_method"`
+	Scopes     []string `json:"scopes,omitempty"`
+	Audience   string   `json:"audience,omitempty"`
+	Resource   []string `json:"resource,omitempty"`
+}
+
+// TokenResult is a usable token and what a request made with it carries.
+// Times are Unix milliseconds. A host keeps it as its memo: it serves it
+// without asking the engine until RefreshAt, refreshes in the background
+// between RefreshAt and UseUntil, and makes callers wait after UseUntil.
+type TokenResult struct {
+	User         string            `json:"user"`
+	AccessToken  string            `json:"access_token"`
+	TokenType    string            `json:"token_type"`
+	ExpiresAt    int64             `json:"expires_at"`
+	ExpirySource string            `json:"expiry_source"`
+	Scopes       []string          `json:"scopes,omitempty"`
+	RefreshAt    int64             `json:"refresh_at"`
+	UseUntil     int64             `json:"use_until"`
+	Headers      map[string]string `json:"headers"`
+	// LastError is set when a refresh failed and the still-valid old token
+	// is served instead.
+	LastError *Error `json:"last_error,omitempty"`
+}
+
+// InvalidateResult says how many cached tokens were dropped.
+type InvalidateResult struct {
+	Dropped int `json:"dropped"`
+}
+
+// ChallengeResult answers a resource server's 401.
+type ChallengeResult struct {
+	Invalidate bool `json:"invalidate"`
+}

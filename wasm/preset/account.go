@@ -1,0 +1,45 @@
+package preset
+
+import "time"
+
+// Auth methods understood by the module.
+const (
+	ClientSecretBasic = "client_secret_basic"
+	ClientSecretPost  = "client_secret_post"
+)
+
+// Defaults applied when neither the user nor its preset sets a value.
+const (
+	DefaultRefreshSkew  = 30 * time.Second
+	DefaultTTL          = 5 * time.Minute
+	DefaultRefreshAhead = 0.8
+)
+
+// Account is one service account after loading: every inherited value has
+// been resolved from its preset and every ${env:NAME} reference replaced.
+// It is what the rest of the module works with.
+type Account struct {
+	Preset       int    // index of the preset in the document
+	Index        int    // index of the user in its preset
+	PresetName   string // the preset's free-text name label, if any
+	Username     string // unique across the document
+	TokenURL     string
+	Insecure     bool
+	ClientID     string
+	ClientSecret string
+	AuthMethod   string // ClientSecretBasic or ClientSecretPost
+	Scopes       []string
+	Audience     string
+	Resource     []string
+	Params       map[string]string // extra form parameters
+	Headers      map[string]string // canonical header name -> value
+	Cookies      map[string]string
+	RefreshSkew  time.Duration // refresh this long before expiry
+	DefaultTTL   time.Duration // lifetime assumed when the server gives none
+	RefreshAhead float64       // fraction of lifetime after which to refresh in the background
+}
+
+// Field returns the path of a field of this account, for error messages.
+func (a *Account) Field(name string) string {
+	return userPath(a.Preset, a.Index) + "." + name
+}

@@ -1,0 +1,43 @@
+// Package preset reads preset documents: the YAML or JSON files that list
+// OAuth 2.0 client-credentials endpoints and the service accounts ("users")
+// that get tokens from them. It turns a document into []Account, or into
+// Errors listing every problem with its field path, line and column.
+//
+// # Document shapes
+//
+// Three shapes are accepted:
+//
+//  1. `preset:` followed by a list of presets (an optional `$schema` key is ignored);
+//  2. a py-multiauth configuration: a `presets:` list, all other top-level
+//     keys ignored;
+//  3. a single preset map with `type:` at the top level.
+//
+// Issues always name presets preset[i], whichever shape is used, e.g.
+// preset[0].users[2].client_secret or preset[0].users[0].headers.X-Team.
+//
+// # Inheritance and defaults
+//
+// A preset holds type, name, url, insecure and users; each user holds
+// username, client_id, client_secret, scopes, headers and cookies. The
+// settings auth_method, audience, resource, params, refresh_skew,
+// default_ttl and refresh_ahead may appear on both: a user's value replaces
+// the preset's (maps and lists are not merged), an unset or null value
+// inherits, and when neither sets it the package default applies:
+// ClientSecretBasic, no audience, no resource, no params, DefaultRefreshSkew,
+// DefaultTTL and DefaultRefreshAhead (see account.go). The JSON Schema
+// (Schema, preset.schema.json) carries the same defaults, generated from
+// those constants.
+//
+// # Secrets
+//
+// client_id, client_secret, audience and header, cookie and params values
+// may be written as a whole-value ${env:NAME} reference, replaced by the
+// variable the host passes in. Issue messages name fields, types and
+// variable names but never repeat a value from the document or the
+// environment, since a secret may sit in the wrong field. Map keys (header,
+// cookie and param names, unknown keys) do appear in field paths.
+//
+// YAML anchors and tags are accepted but aliases (*name) and merge keys
+// (<<) are not: they could blow a small document up into a huge one, and
+// inheritance covers what they are usually used for.
+package preset

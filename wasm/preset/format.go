@@ -1,0 +1,66 @@
+package preset
+
+// These types describe the preset format for the JSON Schema only: the test
+// generator (schema_test.go) walks them with reflect to write
+// preset.schema.json. The loader reads the YAML AST itself so the wasm
+// build carries no reflection; TestSpecMatchesLoader keeps the key lists in
+// step with these types.
+//
+// Tags: json gives the key (omitempty = optional), desc the description,
+// and schema extra keywords as "name=value;…" (enum values split on '|').
+// Defaults are added by the generator from the Default* constants.
+
+// listDoc is shape 1: a `preset:` list.
+type listDoc struct {
+	Schema string       `json:"$schema,omitempty" desc:"URI of this JSON Schema, for editors; ignored by cctoken."`
+	Preset []presetSpec `json:"preset" desc:"The presets. Each preset names a token endpoint and the service accounts (users) that get tokens from it." schema:"minItems=1"`
+}
+
+// multiauthDoc is shape 2: a py-multiauth configuration. Other top-level
+// keys belong to other tools and are ignored.
+type multiauthDoc struct {
+	Presets []presetSpec `json:"presets" desc:"The presets, as in a py-multiauth configuration; cctoken reads only this key and ignores the other top-level keys. Issues still name them preset[i]." schema:"minItems=1"`
+	_       struct{}     `schema:"open"`
+}
+
+// presetSpec is one preset, and also shape 3 on its own.
+type presetSpec struct {
+	Type     string     `json:"type" desc:"Preset type. cctoken supports only OAuth 2.0 client credentials." schema:"enum=oauth_client_credentials"`
+	Name     specScalar `json:"name,omitempty" desc:"Free-text label for the preset."`
+	URL      string     `json:"url" desc:"Token endpoint: an absolute https:// URL without a #fragment. http:// is allowed for localhost, 127.0.0.0/8 and ::1, or anywhere with insecure: true." schema:"format=uri;pattern=^[Hh][Tt][Tt][Pp][Ss]?://"`
+	Insecure bool       `json:"insecure,omitempty" desc:"Allow a plain http:// url to a host other than this machine. The client secret then crosses the network unencrypted." schema:"default=false"`
+	Users    []userSpec `json:"users" desc:"The service accounts that get tokens from this endpoint. Usernames must be unique across the whole document." schema:"minItems=1"`
+	settingSpec
+}
+
+// userSpec is one service account.
+type userSpec struct {
+	Username     specScalar              `json:"username" desc:"Name used to ask for this account's token; unique across the whole document." schema:"minLength=1"`
+	ClientID     specScalar              `json:"client_id" desc:"OAuth client_id. May be ${env:NAME} to read it from an environment variable." schema:"minLength=1"`
+	ClientSecret specScalar              `json:"client_secret" desc:"OAuth client_secret; must not be empty. May be ${env:NAME} to read it from an environment variable (recommended)." schema:"minLength=1"`
+	Scopes       []specScope             `json:"scopes,omitempty" desc:"Scopes to request, one per entry (sent space-separated as the scope parameter)."`
+	Headers      map[specToken]specValue `json:"headers,omitempty" desc:"Extra HTTP headers for the token request; names are case-insensitive. Authorization, Cookie, Content-Type, Content-Length and Host are set by cctoken and not allowed. Values may be ${env:NAME}."`
+	Cookies      map[specToken]specValue `json:"cookies,omitempty" desc:"Cookies sent with the token request. Values may only hold RFC 6265 cookie characters (percent-encode others) and may be ${env:NAME}."`
+	settingSpec
+}
+
+// settingSpec holds the keys a user inherits from its preset when unset.
+type settingSpec struct {
+	AuthMethod   string               `json:"auth_method,omitempty" desc:"How the client authenticates: client_secret_basic (HTTP Basic) or client_secret_post (credentials in the form body). Inherited from the preset when unset on a user." schema:"enum=client_secret_basic|client_secret_post"`
+	Audience     specScalar           `json:"audience,omitempty" desc:"Value of the audience parameter, for servers that want one. May be ${env:NAME}. Inherited from the preset when unset on a user."`
+	Resource     []specURI            `json:"resource,omitempty" desc:"RFC 8707 resource indicators: absolute URIs without a #fragment, each sent as a resource parameter. Inherited from the preset when unset on a user."`
+	Params       map[string]specValue `json:"params,omitempty" desc:"Extra form parameters for the token request. grant_type, client_id, client_secret, scope, audience and resource are not allowed here (use the matching fields). Values may be ${env:NAME}. A user's params replace the preset's entirely."`
+	RefreshSkew  specDuration         `json:"refresh_skew,omitempty" desc:"Treat a token as expired this long before it really expires: a duration such as \"30s\" or a number of seconds, 0 or more. Inherited from the preset when unset on a user."`
+	DefaultTTL   specDuration         `json:"default_ttl,omitempty" desc:"Token lifetime assumed when the server does not send expires_in: a duration such as \"5m\" or a number of seconds, more than 0. Inherited from the preset when unset on a user." schema:"positive"`
+	RefreshAhead float64              `json:"refresh_ahead,omitempty" desc:"Fraction of a token's lifetime after which the host refreshes it in the background, more than 0 and at most 1. Inherited from the preset when unset on a user." schema:"exclusiveMinimum=0;maximum=1"`
+}
+
+// Named types the generator maps to special schemas.
+type (
+	specScalar   string // a string; numbers and booleans are taken as written
+	specValue    string // a map value: like specScalar, and null means ""
+	specScope    string // RFC 6749 §3.3 scope-token
+	specToken    string // RFC 7230 token (header and cookie names)
+	specURI      string // absolute URI without fragment
+	specDuration string // Go duration string or number of seconds
+)
