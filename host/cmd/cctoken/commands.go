@@ -229,10 +229,14 @@ func (e *cliEnv) request(args []string) error {
 	}
 	defer resp.Body.Close()
 	fmt.Fprintf(e.stdout, "%s %s (%s)\n", resp.Proto, resp.Status, time.Since(start).Round(time.Millisecond))
-	if _, err := io.Copy(e.stdout, resp.Body); err != nil {
+	answer, err := io.ReadAll(resp.Body)
+	if err != nil {
 		return err
 	}
-	fmt.Fprintln(e.stdout)
+	e.stdout.Write(answer)
+	if len(answer) > 0 && answer[len(answer)-1] != '\n' {
+		fmt.Fprintln(e.stdout)
+	}
 	if resp.StatusCode >= 400 {
 		return exitError(1)
 	}

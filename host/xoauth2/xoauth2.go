@@ -1,0 +1,34 @@
+// Package xoauth2 adapts a cctoken client to golang.org/x/oauth2, for code
+// that takes an oauth2.TokenSource. It lives apart from package host so
+// programs that do not use x/oauth2 do not depend on it.
+package xoauth2
+
+import (
+	"context"
+
+	"golang.org/x/oauth2"
+
+	"github.com/cctoken/cctoken/host"
+)
+
+// TokenSource returns an oauth2.TokenSource for user. Caching and refresh
+// stay with the cctoken client; wrapping it in oauth2.ReuseTokenSource adds
+// nothing.
+func TokenSource(ctx context.Context, c *host.Client, user string, opts ...host.TokenOption) oauth2.TokenSource {
+	return &source{ctx: ctx, c: c, user: user, opts: opts}
+}
+
+type source struct {
+	ctx  context.Context
+	c    *host.Client
+	user string
+	opts []host.TokenOption
+}
+
+func (s *source) Token() (*oauth2.Token, error) {
+	t, err := s.c.Token(s.ctx, s.user, s.opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &oauth2.Token{AccessToken: t.AccessToken, TokenType: t.TokenType, Expiry: t.Expiry}, nil
+}
