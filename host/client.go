@@ -147,6 +147,9 @@ func WithResource(res ...string) TokenOption { return func(c *call) { c.Resource
 // background; only a caller with no usable token waits, and concurrent
 // callers share one request.
 func (c *Client) Token(ctx context.Context, user string, opts ...TokenOption) (*Token, error) {
+	if c.closed.Load() {
+		return nil, errClosed
+	}
 	key := user
 	var req call
 	if len(opts) > 0 {
@@ -165,9 +168,6 @@ func (c *Client) Token(ctx context.Context, user string, opts ...TokenOption) (*
 				return m.tok, nil
 			}
 		}
-	}
-	if c.closed.Load() {
-		return nil, errClosed
 	}
 	if !c.known[user] {
 		return nil, &Error{Code: "unknown_user", Field: "user", Message: "no user " + strconvQuote(user) + " in the preset; use one of the usernames it lists"}

@@ -1,6 +1,7 @@
 package host
 
 import (
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -9,8 +10,8 @@ import (
 )
 
 // Token is an access token and what a request made with it carries. Its
-// String, GoString and LogValue methods redact the token, so printing or
-// logging one by mistake leaks nothing.
+// String, GoString, LogValue and MarshalJSON methods redact the token, so
+// printing, logging or encoding one by mistake leaks nothing.
 type Token struct {
 	AccessToken  string
 	TokenType    string // "Bearer"
@@ -35,15 +36,30 @@ func newToken(r *tokenResult) *Token {
 // carries.
 func (t *Token) Header() http.Header { return t.header.Clone() }
 
-func (t *Token) String() string {
+// String, GoString and LogValue have value receivers so that a Token
+// value (*tok, or a Token held in a struct) is redacted too, not only a
+// *Token.
+func (t Token) String() string {
 	return fmt.Sprintf("%s [redacted] (expires %s)", t.TokenType, t.Expiry.Format(time.RFC3339))
 }
 
 // GoString keeps %#v from printing the token.
-func (t *Token) GoString() string { return "host.Token{" + t.String() + "}" }
+func (t Token) GoString() string { return "host.Token{" + t.String() + "}" }
 
 // LogValue keeps slog from printing the token.
-func (t *Token) LogValue() slog.Value { return slog.StringValue(t.String()) }
+func (t Token) LogValue() slog.Value { return slog.StringValue(t.String()) }
+
+// MarshalJSON keeps the token out of JSON too (a struct logged as JSON is a
+// common leak); code that needs the token reads AccessToken.
+func (t Token) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		AccessToken  string    `json:"access_token"`
+		TokenType    string    `json:"token_type"`
+		Expiry       time.Time `json:"expiry"`
+		ExpirySource string    `json:"expiry_source"`
+		Scopes       []string  `json:"scopes,omitempty"`
+	}{"[redacted]", t.TokenType, t.Expiry, t.ExpirySource, t.Scopes})
+}
 
 func strconvQuote(s string) string {
 	if len(s) > 64 {

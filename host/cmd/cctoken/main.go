@@ -77,6 +77,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	case errors.As(err, &ex):
 		return int(ex)
 	case errors.Is(err, flag.ErrHelp):
+		fmt.Fprint(stdout, usage)
 		return 0
 	default:
 		fmt.Fprintln(stderr, strings.TrimPrefix(err.Error(), "cctoken: ")+"")
@@ -122,6 +123,9 @@ func parse(fs *flag.FlagSet, args []string) ([]string, error) {
 	var pos []string
 	for {
 		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, err // -h: run prints the usage and exits 0
+			}
 			return nil, usageError{"cctoken " + fs.Name() + ": " + err.Error()}
 		}
 		args = fs.Args()
