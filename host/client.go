@@ -29,9 +29,12 @@ type Client struct {
 	log   *slog.Logger
 	env   func(string) (string, bool)
 	users []User
-	known map[string]bool
 
-	memos   sync.Map // key -> *slot
+	// slots holds each user's default token; it is filled in New and only
+	// read afterwards, so the cached path needs no lock. Tokens asked for
+	// with options live in memos.
+	slots   map[string]*slot
+	memos   sync.Map // user + options -> *slot
 	flights struct {
 		sync.Mutex
 		m map[string]*flight
@@ -110,9 +113,9 @@ func New(ctx context.Context, preset []byte, opts ...Option) (*Client, error) {
 		return nil, err
 	}
 	c.users = users.Users
-	c.known = make(map[string]bool, len(c.users))
+	c.slots = make(map[string]*slot, len(c.users))
 	for _, u := range c.users {
-		c.known[u.Username] = true
+		c.slots[u.Username] = &slot{}
 	}
 	return c, nil
 }
@@ -150,29 +153,31 @@ func (c *Client) Token(ctx context.Context, user string, opts ...TokenOption) (*
 	if c.closed.Load() {
 		return nil, errClosed
 	}
-	key := user
-	var req call
+	// The options struct is made only when there are options, so the
+	// cached path allocates nothing.
+	key, extra := user, (*call)(nil)
 	if len(opts) > 0 {
+		extra = &call{}
 		for _, opt := range opts {
-			opt(&req)
+			opt(extra)
 		}
-		key = memoKey(user, &req)
+		key = memoKey(user, extra)
 	}
-	if v, ok := c.memos.Load(key); ok {
-		if m := v.(*slot).p.Load(); m != nil {
+	if s := c.slot(key, extra != nil); s != nil {
+		if m := s.p.Load(); m != nil {
 			now := time.Now()
 			if now.Before(m.useUntil) {
 				if !now.Before(m.refreshAt) {
-					c.startFlight(key, user, req, true)
+					c.startFlight(key, user, extra, true)
 				}
 				return m.tok, nil
 			}
 		}
 	}
-	if !c.known[user] {
+	if c.slots[user] == nil {
 		return nil, &Error{Code: "unknown_user", Field: "user", Message: "no user " + strconvQuote(user) + " in the preset; use one of the usernames it lists"}
 	}
-	f := c.startFlight(key, user, req, false)
+	f := c.startFlight(key, user, extra, false)
 	select {
 	case <-f.done:
 		return f.tok, f.err
@@ -195,6 +200,9 @@ func (c *Client) Header(ctx context.Context, user string, opts ...TokenOption) (
 // new one. Use it when a resource server refuses a token.
 func (c *Client) Invalidate(ctx context.Context, user string) error {
 	prefix := user + "\x00"
+	if s := c.slots[user]; s != nil {
+		s.p.Store(nil)
+	}
 	c.memos.Range(func(k, v any) bool {
 		if s := k.(string); s == user || strings.HasPrefix(s, prefix) {
 			v.(*slot).p.Store(nil)
@@ -213,6 +221,26 @@ type flight struct {
 
 type slot struct{ p atomic.Pointer[memo] }
 
+// slot finds the memo slot of key, nil when there is none yet.
+func (c *Client) slot(key string, withOptions bool) *slot {
+	if !withOptions {
+		return c.slots[key]
+	}
+	if v, ok := c.memos.Load(key); ok {
+		return v.(*slot)
+	}
+	return nil
+}
+
+// slotFor finds or makes the memo slot of key.
+func (c *Client) slotFor(key string, withOptions bool) *slot {
+	if !withOptions {
+		return c.slots[key]
+	}
+	v, _ := c.memos.LoadOrStore(key, &slot{})
+	return v.(*slot)
+}
+
 type memo struct {
 	tok       *Token
 	refreshAt time.Time
@@ -221,7 +249,7 @@ type memo struct {
 
 // startFlight joins the request in flight for key or starts one. refresh
 // marks a background refresh-ahead.
-func (c *Client) startFlight(key, user string, req call, refresh bool) *flight {
+func (c *Client) startFlight(key, user string, extra *call, refresh bool) *flight {
 	c.flights.Lock()
 	if f := c.flights.m[key]; f != nil {
 		c.flights.Unlock()
@@ -231,7 +259,10 @@ func (c *Client) startFlight(key, user string, req call, refresh bool) *flight {
 	c.flights.m[key] = f
 	c.flights.Unlock()
 
-	req.Op, req.User, req.Refresh = "token", user, refresh
+	req := call{Op: "token", User: user, Refresh: refresh}
+	if extra != nil {
+		req.Scopes, req.Audience, req.Resource = extra.Scopes, extra.Audience, extra.Resource
+	}
 	go func() {
 		// Detached from any one caller: the request serves them all and is
 		// bounded by the client's timeout instead.
@@ -241,8 +272,7 @@ func (c *Client) startFlight(key, user string, req call, refresh bool) *flight {
 		err := c.run(ctx, req, &res)
 		if err == nil {
 			f.tok = newToken(&res)
-			v, _ := c.memos.LoadOrStore(key, &slot{})
-			v.(*slot).p.Store(&memo{tok: f.tok, refreshAt: time.UnixMilli(res.RefreshAt), useUntil: time.UnixMilli(res.UseUntil)})
+			c.slotFor(key, extra != nil).p.Store(&memo{tok: f.tok, refreshAt: time.UnixMilli(res.RefreshAt), useUntil: time.UnixMilli(res.UseUntil)})
 			if res.LastError != nil {
 				c.log.Warn("cctoken: token refresh failed; serving the cached token", "user", user, "code", res.LastError.Code, "retry_at", time.UnixMilli(res.RefreshAt))
 			} else {

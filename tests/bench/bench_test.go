@@ -1,0 +1,508 @@
+// Package bench holds the speed and memory benchmarks of cctoken. They print
+// figures; they assert no timing. tests/bench/run.sh runs them together with
+// the cold-start, RSS and size measurements and turns the output into
+// "name value unit" lines (see README.md).
+//
+// Every token endpoint is a local httptest server on 127.0.0.1 that answers
+// a client-credentials request with expires_in 3600.
+package bench
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/api"
+	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
+	"golang.org/x/oauth2"
+	"golang.org/x/oauth2/clientcredentials"
+
+	"github.com/cctoken/cctoken/host"
+	"github.com/cctoken/cctoken/host/embed"
+)
+
+// accessToken is what every token server hands out: opaque, 64 characters.
+const accessToken = "bench-access-token-0123456789abcdefghijklmnopqrstuvwxyz-ABCDEFGH"
+
+const tokenBody = `{"access_token":"` + accessToken + `","token_type":"Bearer","expires_in":3600}`
+
+// tokenServer is a local token endpoint that counts the requests it gets.
+type tokenServer struct {
+	*httptest.Server
+	hits atomic.Int64
+}
+
+func newTokenServer(tb testing.TB) *tokenServer {
+	tb.Helper()
+	s := &tokenServer{}
+	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.hits.Add(1)
+		if r.Method != http.MethodPost || r.URL.Path != "/token" {
+			http.Error(w, "not a token request", http.StatusNotFound)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Cache-Control", "no-store")
+		w.Write([]byte(tokenBody))
+	}))
+	tb.Cleanup(s.Close)
+	return s
+}
+
+// cacheDir is the compilation cache the in-process benchmarks share. run.sh
+// points CCTOKEN_BENCH_CACHE at a directory it warmed; without it the
+// benchmarks use one under the system temp dir, so only the first run
+// compiles.
+func cacheDir() string {
+	if d := os.Getenv("CCTOKEN_BENCH_CACHE"); d != "" {
+		return d
+	}
+	return filepath.Join(os.TempDir(), "cctoken-bench-cache")
+}
+
+// presetFor lists users svc (n == 1) or u0000… (n > 1) at url.
+func presetFor(url string, n int) []byte {
+	var b strings.Builder
+	fmt.Fprintf(&b, "preset:\n- type: oauth_client_credentials\n  url: %s/token\n  users:\n", url)
+	for i := 0; i < n; i++ {
+		name := "svc"
+		if n > 1 {
+			name = fmt.Sprintf("u%04d", i)
+		}
+		fmt.Fprintf(&b, "  - username: %s\n    client_id: %s-id\n    client_secret: %s-secret\n", name, name, name)
+	}
+	return []byte(b.String())
+}
+
+func newClient(tb testing.TB, url string) *host.Client {
+	tb.Helper()
+	c, err := host.New(context.Background(), presetFor(url, 1), host.WithCacheDir(cacheDir()), host.WithTimeout(10*time.Second))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return c
+}
+
+// peerConfig is the x/oauth2 counterpart of the preset above: same
+// endpoint, same client, credentials in a Basic header as cctoken sends them.
+func peerConfig(url string) *clientcredentials.Config {
+	return &clientcredentials.Config{
+		ClientID:     "svc-id",
+		ClientSecret: "svc-secret",
+		TokenURL:     url + "/token",
+		AuthStyle:    oauth2.AuthStyleInHeader,
+	}
+}
+
+func benchCtx(tb testing.TB) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
+	tb.Cleanup(cancel)
+	return ctx
+}
+
+// BenchmarkCachedToken: a token that is already cached, one caller.
+func BenchmarkCachedToken(b *testing.B) {
+	b.Run("cctoken", func(b *testing.B) {
+		srv := newTokenServer(b)
+		ctx := benchCtx(b)
+		c := newClient(b, srv.URL)
+		defer c.Close()
+		if _, err := c.Token(ctx, "svc"); err != nil {
+			b.Fatal(err)
+		}
+		b.ReportAllocs()
+		b.ResetTimer()
+		for b.Loop() {
+			if _, err := c.Token(ctx, "svc"); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.StopTimer()
+		b.ReportMetric(float64(srv.hits.Load()), "hits")
+	})
+	b.Run("x_oauth2", func(b *testing.B) {
+		srv := newTokenServer(b)
+		ctx := benchCtx(b)
+		ts := oauth2.ReuseTokenSource(nil, peerConfig(srv.URL).TokenSource(ctx))
+		if _, err := ts.Token(); err != nil {
+			b.Fatal(err)
+		}
+		b.ReportAllocs()
+		b.ResetTimer()
+		for b.Loop() {
+			if _, err := ts.Token(); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.StopTimer()
+		b.ReportMetric(float64(srv.hits.Load()), "hits")
+	})
+}
+
+// BenchmarkCachedTokenParallel: the same with GOMAXPROCS callers at once.
+func BenchmarkCachedTokenParallel(b *testing.B) {
+	b.Run("cctoken", func(b *testing.B) {
+		srv := newTokenServer(b)
+		ctx := benchCtx(b)
+		c := newClient(b, srv.URL)
+		defer c.Close()
+		if _, err := c.Token(ctx, "svc"); err != nil {
+			b.Fatal(err)
+		}
+		b.ReportAllocs()
+		b.ResetTimer()
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				if _, err := c.Token(ctx, "svc"); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+	})
+	b.Run("x_oauth2", func(b *testing.B) {
+		srv := newTokenServer(b)
+		ctx := benchCtx(b)
+		ts := oauth2.ReuseTokenSource(nil, peerConfig(srv.URL).TokenSource(ctx))
+		if _, err := ts.Token(); err != nil {
+			b.Fatal(err)
+		}
+		b.ReportAllocs()
+		b.ResetTimer()
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				if _, err := ts.Token(); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+	})
+}
+
+// BenchmarkTokenFetch: one token request to the server per iteration. For
+// cctoken that is Invalidate then Token (three module calls: invalidate,
+// token, resume; one HTTP exchange); for x/oauth2 a fresh Config.Token. The
+// other sub-benchmarks split cctoken's figure: Invalidate alone, the same
+// three module calls driven straight through the ABI with a canned response
+// (no HTTP, no package host), and a bare net/http POST of the same request
+// (the floor both clients share).
+func BenchmarkTokenFetch(b *testing.B) {
+	b.Run("cctoken", func(b *testing.B) {
+		srv := newTokenServer(b)
+		ctx := benchCtx(b)
+		c := newClient(b, srv.URL)
+		defer c.Close()
+		if _, err := c.Token(ctx, "svc"); err != nil {
+			b.Fatal(err)
+		}
+		b.ReportAllocs()
+		srv.hits.Store(0)
+		b.ResetTimer()
+		for b.Loop() {
+			if err := c.Invalidate(ctx, "svc"); err != nil {
+				b.Fatal(err)
+			}
+			if _, err := c.Token(ctx, "svc"); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.StopTimer()
+		b.ReportMetric(float64(srv.hits.Load())/float64(b.N), "hits/op")
+	})
+	b.Run("x_oauth2", func(b *testing.B) {
+		srv := newTokenServer(b)
+		ctx := benchCtx(b)
+		cfg := peerConfig(srv.URL)
+		if _, err := cfg.Token(ctx); err != nil {
+			b.Fatal(err)
+		}
+		b.ReportAllocs()
+		srv.hits.Store(0)
+		b.ResetTimer()
+		for b.Loop() {
+			if _, err := cfg.Token(ctx); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.StopTimer()
+		b.ReportMetric(float64(srv.hits.Load())/float64(b.N), "hits/op")
+	})
+	b.Run("cctoken_invalidate_only", func(b *testing.B) {
+		srv := newTokenServer(b)
+		ctx := benchCtx(b)
+		c := newClient(b, srv.URL)
+		defer c.Close()
+		b.ReportAllocs()
+		b.ResetTimer()
+		for b.Loop() {
+			if err := c.Invalidate(ctx, "svc"); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("guest_abi_only", func(b *testing.B) {
+		ctx := benchCtx(b)
+		g, err := newGuest(ctx)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer g.close(ctx)
+		if _, _, err := g.run(ctx, map[string]any{"op": "load", "text": string(presetFor("http://127.0.0.1:1", 1))}, ""); err != nil {
+			b.Fatal(err)
+		}
+		b.ReportAllocs()
+		b.ResetTimer()
+		for b.Loop() {
+			if _, _, err := g.run(ctx, map[string]any{"op": "invalidate", "user": "svc"}, ""); err != nil {
+				b.Fatal(err)
+			}
+			if _, n, err := g.run(ctx, map[string]any{"op": "token", "user": "svc"}, accessToken); err != nil || n != 1 {
+				b.Fatal(n, err)
+			}
+		}
+	})
+	b.Run("bare_http_post", func(b *testing.B) {
+		srv := newTokenServer(b)
+		ctx := benchCtx(b)
+		post := func() {
+			req, err := http.NewRequestWithContext(ctx, http.MethodPost, srv.URL+"/token", strings.NewReader("grant_type=client_credentials"))
+			if err != nil {
+				b.Fatal(err)
+			}
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			req.SetBasicAuth("svc-id", "svc-secret")
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				b.Fatal(err)
+			}
+			var tok struct {
+				AccessToken string `json:"access_token"`
+			}
+			err = json.NewDecoder(resp.Body).Decode(&tok)
+			resp.Body.Close()
+			if err != nil || tok.AccessToken != accessToken {
+				b.Fatal("bad token response", err)
+			}
+		}
+		post()
+		b.ReportAllocs()
+		b.ResetTimer()
+		for b.Loop() {
+			post()
+		}
+	})
+}
+
+const coldCallers = 1000
+
+// BenchmarkColdCallers: coldCallers goroutines ask a client with an empty
+// cache for the same token at once. hits/round is the most token requests
+// the server saw in any round (the goal is 1); ns/op is the time from
+// releasing the callers until the last has its token. Setting up the client
+// and the goroutines is not timed.
+func BenchmarkColdCallers(b *testing.B) {
+	run := func(b *testing.B, get func(srv *tokenServer) (func() error, func())) {
+		srv := newTokenServer(b)
+		var maxHits, failures int64
+		for i := 0; i < b.N; i++ {
+			b.StopTimer()
+			srv.hits.Store(0)
+			token, done := get(srv)
+			start := make(chan struct{})
+			var ready, wg sync.WaitGroup
+			var failed atomic.Int64
+			for j := 0; j < coldCallers; j++ {
+				ready.Add(1)
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					ready.Done()
+					<-start
+					if err := token(); err != nil {
+						failed.Add(1)
+					}
+				}()
+			}
+			ready.Wait()
+			b.StartTimer()
+			close(start)
+			wg.Wait()
+			b.StopTimer()
+			maxHits = max(maxHits, srv.hits.Load())
+			failures += failed.Load()
+			done()
+		}
+		b.ReportMetric(float64(maxHits), "hits/round")
+		b.ReportMetric(float64(failures), "failures")
+	}
+	b.Run("cctoken", func(b *testing.B) {
+		ctx := benchCtx(b)
+		run(b, func(srv *tokenServer) (func() error, func()) {
+			c := newClient(b, srv.URL)
+			return func() error { _, err := c.Token(ctx, "svc"); return err }, func() { c.Close() }
+		})
+	})
+	b.Run("x_oauth2", func(b *testing.B) {
+		ctx := benchCtx(b)
+		run(b, func(srv *tokenServer) (func() error, func()) {
+			ts := oauth2.ReuseTokenSource(nil, peerConfig(srv.URL).TokenSource(ctx))
+			return func() error { _, err := ts.Token(); return err }, func() {}
+		})
+	})
+}
+
+// guest drives the embedded module through the ABI of wasm/ABI.md, without
+// package host, so the benchmark can look at the instance's linear memory.
+type guest struct {
+	rt     wazero.Runtime
+	mod    api.Module
+	buffer api.Function
+	call   api.Function
+}
+
+type guestAnswer struct {
+	Result json.RawMessage `json:"result"`
+	Error  json.RawMessage `json:"error"`
+	Task   uint64          `json:"task"`
+	HTTP   *struct {
+		Method string `json:"method"`
+		URL    string `json:"url"`
+		Body   string `json:"body"`
+	} `json:"http"`
+	Env []string `json:"env"`
+}
+
+func newGuest(ctx context.Context) (*guest, error) {
+	cache, err := wazero.NewCompilationCacheWithDir(cacheDir())
+	if err != nil {
+		return nil, err
+	}
+	rt := wazero.NewRuntimeWithConfig(ctx, wazero.NewRuntimeConfigCompiler().WithCompilationCache(cache))
+	fail := func(err error) (*guest, error) { rt.Close(ctx); return nil, err }
+	if _, err := wasi_snapshot_preview1.Instantiate(ctx, rt); err != nil {
+		return fail(err)
+	}
+	cfg := wazero.NewModuleConfig().WithName("").WithStartFunctions("_initialize").
+		WithSysWalltime().WithSysNanotime().WithSysNanosleep().WithRandSource(rand.Reader)
+	mod, err := rt.InstantiateWithConfig(ctx, embed.Binary, cfg)
+	if err != nil {
+		return fail(err)
+	}
+	g := &guest{rt: rt, mod: mod, buffer: mod.ExportedFunction("cctoken_buffer"), call: mod.ExportedFunction("cctoken_call")}
+	if g.buffer == nil || g.call == nil {
+		return fail(fmt.Errorf("module lacks cctoken_buffer or cctoken_call"))
+	}
+	return g, nil
+}
+
+func (g *guest) close(ctx context.Context) { g.rt.Close(ctx) }
+
+// do sends one call and decodes the answer.
+func (g *guest) do(ctx context.Context, req map[string]any) (*guestAnswer, error) {
+	body, err := json.Marshal(req)
+	if err != nil {
+		return nil, err
+	}
+	res, err := g.buffer.Call(ctx, uint64(len(body)))
+	if err != nil {
+		return nil, err
+	}
+	if !g.mod.Memory().Write(uint32(res[0]), body) {
+		return nil, fmt.Errorf("buffer out of range")
+	}
+	if res, err = g.call.Call(ctx, uint64(len(body))); err != nil {
+		return nil, err
+	}
+	out, ok := g.mod.Memory().Read(uint32(res[0]>>32), uint32(res[0]))
+	if !ok {
+		return nil, fmt.Errorf("answer out of range")
+	}
+	var a guestAnswer
+	if err := json.Unmarshal(out, &a); err != nil {
+		return nil, err
+	}
+	return &a, nil
+}
+
+// run drives req to its result, answering every HTTP effect with a canned
+// 200 token response carrying tok, and returns how many HTTP effects it saw.
+func (g *guest) run(ctx context.Context, req map[string]any, tok string) (json.RawMessage, int, error) {
+	a, err := g.do(ctx, req)
+	exchanges := 0
+	for i := 0; err == nil && i < 10; i++ {
+		switch {
+		case a.Error != nil:
+			return nil, exchanges, fmt.Errorf("module error: %s", a.Error)
+		case a.HTTP != nil:
+			exchanges++
+			resp := map[string]any{
+				"status": 200,
+				"header": map[string]string{"Content-Type": "application/json"},
+				"body":   `{"access_token":"` + tok + `","token_type":"Bearer","expires_in":3600}`,
+			}
+			a, err = g.do(ctx, map[string]any{"op": "resume", "task": a.Task, "response": resp})
+		case a.Env != nil:
+			a, err = g.do(ctx, map[string]any{"op": "resume", "task": a.Task, "env": map[string]string{}})
+		default:
+			return a.Result, exchanges, nil
+		}
+	}
+	if err == nil {
+		err = fmt.Errorf("no result after 10 effects")
+	}
+	return nil, exchanges, err
+}
+
+const memoryUsers = 1000
+
+// BenchmarkGuestMemory: linear memory of one module instance right after
+// instantiation, after loading a preset of memoryUsers users, and after
+// one token is cached for each of them (64-character tokens). ns/op is the
+// whole sequence.
+func BenchmarkGuestMemory(b *testing.B) {
+	ctx := benchCtx(b)
+	preset := presetFor("http://127.0.0.1:1", memoryUsers)
+	var initial, loaded, full uint32
+	for i := 0; i < b.N; i++ {
+		g, err := newGuest(ctx)
+		if err != nil {
+			b.Fatal(err)
+		}
+		initial = g.mod.Memory().Size()
+		if _, _, err := g.run(ctx, map[string]any{"op": "load", "text": string(preset)}, ""); err != nil {
+			b.Fatal(err)
+		}
+		loaded = g.mod.Memory().Size()
+		for u := 0; u < memoryUsers; u++ {
+			tok := fmt.Sprintf("tok-u%04d-%s", u, accessToken[:55])
+			res, n, err := g.run(ctx, map[string]any{"op": "token", "user": fmt.Sprintf("u%04d", u)}, tok)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if n != 1 || !strings.Contains(string(res), tok) {
+				b.Fatalf("user %d: %d exchanges, result %.80s", u, n, res)
+			}
+		}
+		// Every token is now served from the module's cache.
+		if _, n, err := g.run(ctx, map[string]any{"op": "token", "user": "u0000"}, "x"); err != nil || n != 0 {
+			b.Fatalf("cached token: %d exchanges, %v", n, err)
+		}
+		full = g.mod.Memory().Size()
+		g.close(ctx)
+	}
+	b.ReportMetric(float64(initial), "initial_bytes")
+	b.ReportMetric(float64(loaded), "loaded_bytes")
+	b.ReportMetric(float64(full), "full_bytes")
+}
