@@ -14,6 +14,7 @@ import (
 type call struct {
 	Op       string            `json:"op"`
 	Text     string            `json:"text,omitempty"`
+	Username string            `json:"username,omitempty"`
 	User     string            `json:"user,omitempty"`
 	Scopes   []string          `json:"scopes,omitempty"`
 	Audience string            `json:"audience,omitempty"`

@@ -65,6 +65,7 @@ type options struct {
 	log      *slog.Logger
 	env      func(string) (string, bool)
 	timeout  time.Duration
+	username string
 }
 
 // WithCacheDir sets where compiled modules are cached across runs; "" turns
@@ -82,6 +83,12 @@ func WithLogger(l *slog.Logger) Option { return func(o *options) { o.log = l } }
 // WithEnv sets how ${env:NAME} references in the preset are resolved; the
 // default is os.LookupEnv. Only the names the preset refers to are looked up.
 func WithEnv(lookup func(string) (string, bool)) Option { return func(o *options) { o.env = lookup } }
+
+// WithUsername names the user of an imported document that has no
+// usernames of its own (a Keboola generic-extractor configuration); the
+// default is "keboola". Preset documents ignore it. New, Lint and Convert
+// take it.
+func WithUsername(name string) Option { return func(o *options) { o.username = name } }
 
 // WithTimeout bounds one token request, from connecting to reading the last
 // byte (default 30 s).
@@ -108,7 +115,7 @@ func New(ctx context.Context, preset []byte, opts ...Option) (*Client, error) {
 	var users struct {
 		Users []User `json:"users"`
 	}
-	if err := c.run(ctx, call{Op: "load", Text: string(preset)}, &users); err != nil {
+	if err := c.run(ctx, call{Op: "load", Text: string(preset), Username: o.username}, &users); err != nil {
 		inst.close(ctx)
 		return nil, err
 	}
@@ -335,24 +342,45 @@ func memoKey(user string, c *call) string {
 // Lint checks a preset document and returns every issue in it (none when
 // it is clean). ${env:NAME} references are taken as set.
 func Lint(ctx context.Context, preset []byte, opts ...Option) ([]Issue, error) {
+	var res struct {
+		Issues []Issue `json:"issues"`
+	}
+	err := once(ctx, opts, func(o *options) call { return call{Op: "lint", Text: string(preset), Username: o.username} }, &res)
+	return res.Issues, err
+}
+
+// Convert turns a Keboola generic-extractor configuration into the
+// equivalent preset YAML, with the client secret (and a client id Keboola
+// keeps encrypted) replaced by ${env:NAME} references, and lists the
+// environment variables that preset reads (names only). A configuration
+// cctoken cannot use, or a document that is already a preset, gives an
+// *Error with code invalid_preset listing every issue.
+func Convert(ctx context.Context, text []byte, opts ...Option) (yaml string, env []string, err error) {
+	var res struct {
+		YAML string   `json:"yaml"`
+		Env  []string `json:"env"`
+	}
+	err = once(ctx, opts, func(o *options) call { return call{Op: "convert", Text: string(text), Username: o.username} }, &res)
+	return res.YAML, res.Env, err
+}
+
+// once runs one call that needs no effects on a fresh instance.
+func once(ctx context.Context, opts []Option, mk func(*options) call, out any) error {
 	o := options{cacheDir: DefaultCacheDir()}
 	for _, opt := range opts {
 		opt(&o)
 	}
 	inst, err := instantiate(ctx, o.cacheDir)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer inst.close(ctx)
-	a, err := inst.do(ctx, call{Op: "lint", Text: string(preset)})
+	a, err := inst.do(ctx, mk(&o))
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if a.Error != nil {
-		return nil, a.Error
+		return a.Error
 	}
-	var res struct {
-		Issues []Issue `json:"issues"`
-	}
-	return res.Issues, json.Unmarshal(a.Result, &res)
+	return json.Unmarshal(a.Result, out)
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/cctoken/cctoken/wasm/engine"
 	"github.com/cctoken/cctoken/wasm/httpmsg"
+	"github.com/cctoken/cctoken/wasm/preset"
 )
 
 // Version is the ABI version. It changes only when a host written for an
@@ -22,7 +23,10 @@ const Version = 1
 type Call struct {
 	Op string `json:"op"`
 
-	Text string `json:"text,omitempty"` // lint, load
+	Text string `json:"text,omitempty"` // lint, load, convert
+	// Username names the user of an imported document that has none (a
+	// Keboola configuration); lint, load, convert. Default "keboola".
+	Username string `json:"username,omitempty"`
 
 	engine.TokenRequest // token (user, scopes, audience, resource, refresh); invalidate (user)
 
@@ -87,9 +91,11 @@ func (d *Dispatcher) answer(in []byte) (a Answer) {
 	case "version":
 		return Answer{Result: VersionResult{ABI: Version, Pending: e.Pending(), Instance: d.instance}}
 	case "lint":
-		s = e.Lint([]byte(c.Text))
+		s = e.Lint([]byte(c.Text), preset.WithUsername(c.Username))
 	case "load":
-		s = e.Load([]byte(c.Text))
+		s = e.Load([]byte(c.Text), preset.WithUsername(c.Username))
+	case "convert":
+		s = e.Convert([]byte(c.Text), preset.WithUsername(c.Username))
 	case "users":
 		s = e.Users()
 	case "token":
@@ -104,9 +110,9 @@ func (d *Dispatcher) answer(in []byte) (a Answer) {
 		}
 		s = e.Resume(c.Task, engine.Input{Env: c.Env, Response: c.Response, Failure: c.Failure})
 	case "":
-		return badRequest("the call has no \"op\"; use one of version, lint, load, users, token, invalidate, challenge, resume")
+		return badRequest("the call has no \"op\"; use one of version, lint, load, convert, users, token, invalidate, challenge, resume")
 	default:
-		return badRequest("unknown op; use one of version, lint, load, users, token, invalidate, challenge, resume")
+		return badRequest("unknown op; use one of version, lint, load, convert, users, token, invalidate, challenge, resume")
 	}
 	return Answer{Result: s.Result, Error: s.Error, Task: s.Task, HTTP: s.HTTP, Env: s.Env}
 }

@@ -7,7 +7,7 @@ import (
 	"github.com/goccy/go-json"
 )
 
-const preset = `{"preset":[{"type":"oauth_client_credentials","url":"https://auth.example.com/token","users":[{"username":"u","client_id":"c","client_secret":"s3cret-CANARY"}]}]}`
+const presetDoc = `{"preset":[{"type":"oauth_client_credentials","url":"https://auth.example.com/token","users":[{"username":"u","client_id":"c","client_secret":"s3cret-CANARY"}]}]}`
 
 func call(t *testing.T, d *Dispatcher, in string) map[string]any {
 	t.Helper()
@@ -26,7 +26,7 @@ func TestRoundTrip(t *testing.T) {
 	}{
 		{`{"op":"version"}`, "result"},
 		{`{"op":"token","user":"u"}`, "error"}, // not loaded
-		{`{"op":"load","text":` + quote(preset) + `}`, "result"},
+		{`{"op":"load","text":` + quote(presetDoc) + `}`, "result"},
 		{`{"op":"users"}`, "result"},
 		{`{"op":"token","user":"u"}`, "http"},
 		{`{"op":"resume","task":1,"response":{"status":200,"header":{"content-type":"application/json"},"body":"{\"access_token\":\"t\",\"token_type\":\"Bearer\",\"expires_in\":60}"}}`, "result"},
@@ -67,7 +67,7 @@ func FuzzDispatch(f *testing.F) {
 	f.Add(`{"op":"challenge","status":401,"www_authenticate":"Bearer error=invalid_token"}`)
 	f.Fuzz(func(t *testing.T, in string) {
 		d := New()
-		d.Handle([]byte(`{"op":"load","text":` + quote(preset) + `}`))
+		d.Handle([]byte(`{"op":"load","text":` + quote(presetDoc) + `}`))
 		d.Handle([]byte(`{"op":"token","user":"u"}`))
 		out := d.Handle([]byte(in))
 		var a map[string]json.RawMessage
@@ -87,4 +87,43 @@ func FuzzDispatch(f *testing.F) {
 			t.Fatalf("answer leaks the secret: %s", out)
 		}
 	})
+}
+
+const keboolaDoc = `{"api": {"authentication": {"type": "login",
+  "loginRequest": {"endpoint": "https://auth.example.com/token", "method": "FORM",
+    "params": {"grant_type": "client_credentials", "client_id": {"attr": "id"}, "client_secret": {"attr": "#secret"}}},
+  "apiRequest": {"headers": {"Authorization": {"function": "concat", "args": ["Bearer ", {"response": "access_token"}]}}}}},
+  "config": {"id": "app", "#secret": "s3cret-CANARY"}}`
+
+// TestKeboola drives the username field of lint and load and the convert op.
+func TestKeboola(t *testing.T) {
+	d := New()
+	text := quote(keboolaDoc)
+	if out := call(t, d, `{"op":"lint","text":`+text+`,"username":"svc"}`); out["result"] == nil ||
+		len(out["result"].(map[string]any)["issues"].([]any)) != 0 {
+		t.Fatalf("lint: %v", out)
+	}
+	out := call(t, d, `{"op":"load","text":`+text+`,"username":"svc"}`)
+	users, _ := out["result"].(map[string]any)["users"].([]any)
+	if len(users) != 1 || users[0].(map[string]any)["username"] != "svc" || users[0].(map[string]any)["auth_method"] != "client_secret_post" {
+		t.Fatalf("load: %v", out)
+	}
+	out = call(t, d, `{"op":"load","text":`+text+`}`)
+	if u := out["result"].(map[string]any)["users"].([]any)[0].(map[string]any)["username"]; u != "keboola" {
+		t.Errorf("default username %v", u)
+	}
+	out = call(t, d, `{"op":"convert","text":`+text+`,"username":"svc"}`)
+	res, _ := out["result"].(map[string]any)
+	yaml, _ := res["yaml"].(string)
+	env, _ := res["env"].([]any)
+	if !strings.Contains(yaml, "client_secret: ${env:CCTOKEN_SVC_CLIENT_SECRET}") || len(env) != 1 || env[0] != "CCTOKEN_SVC_CLIENT_SECRET" {
+		t.Errorf("convert: %v", out)
+	}
+	if strings.Contains(yaml, "CANARY") {
+		t.Error("convert printed the secret")
+	}
+	out = call(t, d, `{"op":"convert","text":`+quote(presetDoc)+`}`)
+	if e, _ := out["error"].(map[string]any); e == nil || e["code"] != "invalid_preset" || !strings.Contains(e["message"].(string), "already a cctoken preset") {
+		t.Errorf("convert of a preset: %v", out)
+	}
 }

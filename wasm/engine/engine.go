@@ -82,28 +82,50 @@ func (e *Engine) Resume(id uint64, in Input) Step {
 // Pending is the number of tasks waiting for the host.
 func (e *Engine) Pending() int { return len(e.tasks) }
 
-// Lint validates a document without loading it.
-func (e *Engine) Lint(text []byte) Step {
-	issues := preset.Lint(text)
+// Lint validates a document without loading it. opts name the user of an
+// imported document (preset.WithUsername).
+func (e *Engine) Lint(text []byte, opts ...preset.Option) Step {
+	issues := preset.Lint(text, opts...)
 	if issues == nil {
 		issues = preset.Errors{}
 	}
 	return Step{Result: LintResult{Issues: issues}}
 }
 
-// Load reads a preset document. When it refers to environment variables the
-// step asks the host for them first; the host passes only those names.
-func (e *Engine) Load(text []byte) Step {
+// Load reads a preset document, or a document package preset imports (a
+// Keboola configuration, whose user opts may name). When it refers to
+// environment variables the step asks the host for them first; the host
+// passes only those names.
+func (e *Engine) Load(text []byte, opts ...preset.Option) Step {
 	text = append([]byte(nil), text...)
-	names := preset.EnvNames(text)
+	names := preset.EnvNames(text, opts...)
 	if len(names) == 0 {
-		return e.load(text, nil)
+		return e.load(text, nil, opts)
 	}
-	return e.wait(Step{Env: names}, func(in Input) Step { return e.load(text, in.Env) })
+	return e.wait(Step{Env: names}, func(in Input) Step { return e.load(text, in.Env, opts) })
 }
 
-func (e *Engine) load(text []byte, env map[string]string) Step {
-	accounts, err := preset.Load(text, env)
+// Convert turns a Keboola generic-extractor configuration into the
+// equivalent preset document, secrets replaced by ${env:NAME} references.
+// It reads no environment variable; the result lists the ones the preset
+// reads.
+func (e *Engine) Convert(text []byte, opts ...preset.Option) Step {
+	yaml, env, err := preset.Convert(text, opts...)
+	if err != nil {
+		issues, _ := err.(preset.Errors)
+		if issues == nil {
+			issues = preset.Errors{{Message: err.Error()}}
+		}
+		return fail(invalidPreset(issues))
+	}
+	if env == nil {
+		env = []string{}
+	}
+	return Step{Result: ConvertResult{YAML: string(yaml), Env: env}}
+}
+
+func (e *Engine) load(text []byte, env map[string]string, opts []preset.Option) Step {
+	accounts, err := preset.Load(text, env, opts...)
 	if err != nil {
 		issues, _ := err.(preset.Errors)
 		if issues == nil {

@@ -158,6 +158,8 @@ func TestErrorsNeverCarrySecrets(t *testing.T) {
 		{Response: resp(400, `{"error":"invalid_scope","error_uri":"https://x/secret-b-CANARY"}`)},
 		{Response: resp(500, `<html>secret-b-CANARY</html>`)},
 		{Response: ok(`{"access_token":"tok","token_type":"mac"}`)},
+		// A server echoing the Basic credentials and the form-encoded secret.
+		{Response: resp(400, `{"error":"invalid_request","error_description":"got Basic aWQtYjpzZWNyZXQtYi1DQU5BUlk= and secret-b-CANARY"}`)},
 	}
 	for _, in := range answers {
 		s := fetch(t, e, TokenRequest{User: "b"}, in)
@@ -165,7 +167,7 @@ func TestErrorsNeverCarrySecrets(t *testing.T) {
 			t.Fatalf("answer %+v should fail", in.Response)
 		}
 		all := s.Error.Message + s.Error.Description + s.Error.URI
-		if strings.Contains(all, "CANARY") {
+		if strings.Contains(all, "CANARY") || strings.Contains(all, "aWQtYjpzZWNyZXQtYi1DQU5BUlk") {
 			t.Errorf("error leaks the secret: %q", all)
 		}
 	}

@@ -1,7 +1,9 @@
 package engine
 
 import (
+	"encoding/base64"
 	"fmt"
+	"net/url"
 	"strings"
 
 	"github.com/cctoken/cctoken/wasm/oauth"
@@ -69,9 +71,22 @@ func tokenError(o *oauth.Error, a *preset.Account) *Error {
 	}
 }
 
+// redact removes the secret in every form the token request carried it:
+// as written, form-encoded, and inside the Basic credentials (both
+// encodings), so a server that echoes its request leaks none of them.
 func redact(s string, a *preset.Account) string {
-	if a.ClientSecret != "" && len(a.ClientSecret) >= 4 {
-		s = strings.ReplaceAll(s, a.ClientSecret, "[redacted]")
+	if len(a.ClientSecret) < 4 || s == "" {
+		return s
+	}
+	id, secret := a.ClientID, a.ClientSecret
+	forms := []string{
+		secret,
+		url.QueryEscape(secret),
+		base64.StdEncoding.EncodeToString([]byte(url.QueryEscape(id) + ":" + url.QueryEscape(secret))),
+		base64.StdEncoding.EncodeToString([]byte(id + ":" + secret)),
+	}
+	for _, f := range forms {
+		s = strings.ReplaceAll(s, f, "[redacted]")
 	}
 	return s
 }

@@ -9,6 +9,13 @@ type LintResult struct {
 	Issues preset.Errors `json:"issues"`
 }
 
+// ConvertResult is a preset converted from a Keboola configuration, and the
+// environment variables it reads (names only, sorted).
+type ConvertResult struct {
+	YAML string   `json:"yaml"`
+	Env  []string `json:"env"`
+}
+
 // UsersResult lists the loaded accounts.
 type UsersResult struct {
 	Users []UserInfo `json:"users"`

@@ -45,8 +45,12 @@ func TokenRequest(a *preset.Account) httpmsg.Request {
 		}
 	} else {
 		// §2.3.1 wants id and secret form-encoded (Appendix B) before
-		// base64, so ':' and friends inside them survive.
+		// base64, so ':' and friends inside them survive. basic_encoding:
+		// raw joins them as they are, for servers that do not decode.
 		pair := url.QueryEscape(a.ClientID) + ":" + url.QueryEscape(a.ClientSecret)
+		if a.BasicEncoding == preset.BasicEncodingRaw {
+			pair = a.ClientID + ":" + a.ClientSecret
+		}
 		h["Authorization"] = "Basic " + base64.StdEncoding.EncodeToString([]byte(pair))
 	}
 	if len(a.Scopes) > 0 {

@@ -35,6 +35,34 @@ func TestTokenRequest(t *testing.T) {
 			wantValues: url.Values{"grant_type": {"client_credentials"}, "scope": {"read write"}},
 		},
 		{
+			name: "basic with raw encoding joins id and secret as they are",
+			account: preset.Account{
+				TokenURL: tokenURL, AuthMethod: preset.ClientSecretBasic, BasicEncoding: preset.BasicEncodingRaw,
+				ClientID: "id with space", ClientSecret: "s+e&c%r:e=t x",
+			},
+			body: "grant_type=client_credentials",
+			header: map[string]string{
+				"Content-Type": "application/x-www-form-urlencoded",
+				"Accept":       "application/json",
+				// base64("id with space:s+e&c%r:e=t x"), computed outside Go.
+				"Authorization": "Basic aWQgd2l0aCBzcGFjZTpzK2UmYyVyOmU9dCB4",
+			},
+			wantValues: url.Values{"grant_type": {"client_credentials"}},
+		},
+		{
+			name: "raw encoding does not change client_secret_post",
+			account: preset.Account{
+				TokenURL: tokenURL, AuthMethod: preset.ClientSecretPost, BasicEncoding: preset.BasicEncodingRaw,
+				ClientID: "c", ClientSecret: "s&x",
+			},
+			body: "grant_type=client_credentials&client_id=c&client_secret=s%26x",
+			header: map[string]string{
+				"Content-Type": "application/x-www-form-urlencoded",
+				"Accept":       "application/json",
+			},
+			wantValues: url.Values{"grant_type": {"client_credentials"}, "client_id": {"c"}, "client_secret": {"s&x"}},
+		},
+		{
 			name: "empty auth method means basic, no scopes",
 			account: preset.Account{
 				TokenURL: tokenURL, ClientID: "client", ClientSecret: "secret",

@@ -8,6 +8,15 @@ const (
 	ClientSecretPost  = "client_secret_post"
 )
 
+// How client_secret_basic encodes the id and secret before base64.
+const (
+	// BasicEncodingForm form-urlencodes them first, as RFC 6749 §2.3.1 says.
+	BasicEncodingForm = "form"
+	// BasicEncodingRaw joins them as they are, as RFC 7617 and some
+	// servers (and Keboola's generic extractor) do.
+	BasicEncodingRaw = "raw"
+)
+
 // Defaults applied when neither the user nor its preset sets a value.
 const (
 	DefaultRefreshSkew  = 30 * time.Second
@@ -28,15 +37,18 @@ type Account struct {
 	ClientID     string
 	ClientSecret string
 	AuthMethod   string // ClientSecretBasic or ClientSecretPost
-	Scopes       []string
-	Audience     string
-	Resource     []string
-	Params       map[string]string // extra form parameters
-	Headers      map[string]string // canonical header name -> value
-	Cookies      map[string]string
-	RefreshSkew  time.Duration // refresh this long before expiry
-	DefaultTTL   time.Duration // lifetime assumed when the server gives none
-	RefreshAhead float64       // fraction of lifetime after which to refresh in the background
+	// BasicEncoding is BasicEncodingForm or BasicEncodingRaw; it matters
+	// only for ClientSecretBasic.
+	BasicEncoding string
+	Scopes        []string
+	Audience      string
+	Resource      []string
+	Params        map[string]string // extra form parameters
+	Headers       map[string]string // canonical header name -> value
+	Cookies       map[string]string
+	RefreshSkew   time.Duration // refresh this long before expiry
+	DefaultTTL    time.Duration // lifetime assumed when the server gives none
+	RefreshAhead  float64       // fraction of lifetime after which to refresh in the background
 }
 
 // Field returns the path of a field of this account, for error messages.

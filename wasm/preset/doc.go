@@ -5,28 +5,36 @@
 //
 // # Document shapes
 //
-// Three shapes are accepted:
+// Four shapes are accepted:
 //
 //  1. `preset:` followed by a list of presets (an optional `$schema` key is ignored);
 //  2. a py-multiauth configuration: a `presets:` list, all other top-level
 //     keys ignored;
-//  3. a single preset map with `type:` at the top level.
+//  3. a single preset map with `type:` at the top level;
+//  4. a Keboola generic-extractor configuration (`parameters:`, or `api:`
+//     and `config:`) whose api.authentication is the client-credentials
+//     login of Keboola's template: package keboola maps it onto one preset
+//     with one user, named by WithUsername (default "keboola"), and that
+//     preset is loaded like any other. Convert prints it.
 //
-// Issues always name presets preset[i], whichever shape is used, e.g.
-// preset[0].users[2].client_secret or preset[0].users[0].headers.X-Team.
+// Issues in shapes 1 to 3 always name presets preset[i], whichever shape
+// is used, e.g. preset[0].users[2].client_secret or
+// preset[0].users[0].headers.X-Team. Issues in shape 4 name the JSON path
+// in the configuration, e.g. parameters.config.#__CLIENT_SECRET, with the
+// line and column there.
 //
 // # Inheritance and defaults
 //
 // A preset holds type, name, url, insecure and users; each user holds
 // username, client_id, client_secret, scopes, headers and cookies. The
-// settings auth_method, audience, resource, params, refresh_skew,
-// default_ttl and refresh_ahead may appear on both: a user's value replaces
-// the preset's (maps and lists are not merged), an unset or null value
-// inherits, and when neither sets it the package default applies:
-// ClientSecretBasic, no audience, no resource, no params, DefaultRefreshSkew,
-// DefaultTTL and DefaultRefreshAhead (see account.go). The JSON Schema
-// (Schema, preset.schema.json) carries the same defaults, generated from
-// those constants.
+// settings auth_method, basic_encoding, audience, resource, params,
+// refresh_skew, default_ttl and refresh_ahead may appear on both: a user's
+// value replaces the preset's (maps and lists are not merged), an unset or
+// null value inherits, and when neither sets it the package default
+// applies: ClientSecretBasic, BasicEncodingForm, no audience, no resource,
+// no params, DefaultRefreshSkew, DefaultTTL and DefaultRefreshAhead (see
+// account.go). The JSON Schema (Schema, preset.schema.json) carries the
+// same defaults, generated from those constants.
 //
 // # Secrets
 //

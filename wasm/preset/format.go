@@ -46,13 +46,14 @@ type userSpec struct {
 
 // settingSpec holds the keys a user inherits from its preset when unset.
 type settingSpec struct {
-	AuthMethod   string               `json:"auth_method,omitempty" desc:"How the client authenticates: client_secret_basic (HTTP Basic) or client_secret_post (credentials in the form body). Inherited from the preset when unset on a user." schema:"enum=client_secret_basic|client_secret_post"`
-	Audience     specScalar           `json:"audience,omitempty" desc:"Value of the audience parameter, for servers that want one. May be ${env:NAME}. Inherited from the preset when unset on a user."`
-	Resource     []specURI            `json:"resource,omitempty" desc:"RFC 8707 resource indicators: absolute URIs without a #fragment, each sent as a resource parameter. Inherited from the preset when unset on a user."`
-	Params       map[string]specValue `json:"params,omitempty" desc:"Extra form parameters for the token request. grant_type, client_id, client_secret, scope, audience and resource are not allowed here (use the matching fields). Values may be ${env:NAME}. A user's params replace the preset's entirely."`
-	RefreshSkew  specDuration         `json:"refresh_skew,omitempty" desc:"Treat a token as expired this long before it really expires: a duration such as \"30s\" or a number of seconds, 0 or more. Inherited from the preset when unset on a user."`
-	DefaultTTL   specDuration         `json:"default_ttl,omitempty" desc:"Token lifetime assumed when the server does not send expires_in: a duration such as \"5m\" or a number of seconds, more than 0. Inherited from the preset when unset on a user." schema:"positive"`
-	RefreshAhead float64              `json:"refresh_ahead,omitempty" desc:"Fraction of a token's lifetime after which the host refreshes it in the background, more than 0 and at most 1. Inherited from the preset when unset on a user." schema:"exclusiveMinimum=0;maximum=1"`
+	AuthMethod    string               `json:"auth_method,omitempty" desc:"How the client authenticates: client_secret_basic (HTTP Basic) or client_secret_post (credentials in the form body). Inherited from the preset when unset on a user." schema:"enum=client_secret_basic|client_secret_post"`
+	BasicEncoding string               `json:"basic_encoding,omitempty" desc:"How client_secret_basic encodes client_id and client_secret before base64: form form-urlencodes them first, as RFC 6749 §2.3.1 requires (so secrets with + & % : = or spaces survive); raw joins them as they are, for servers that expect that (Keboola's generic extractor sends them raw). Ignored with client_secret_post. Inherited from the preset when unset on a user." schema:"enum=form|raw"`
+	Audience      specScalar           `json:"audience,omitempty" desc:"Value of the audience parameter, for servers that want one. May be ${env:NAME}. Inherited from the preset when unset on a user."`
+	Resource      []specURI            `json:"resource,omitempty" desc:"RFC 8707 resource indicators: absolute URIs without a #fragment, each sent as a resource parameter. Inherited from the preset when unset on a user."`
+	Params        map[string]specValue `json:"params,omitempty" desc:"Extra form parameters for the token request. grant_type, client_id, client_secret, scope, audience and resource are not allowed here (use the matching fields). Values may be ${env:NAME}. A user's params replace the preset's entirely."`
+	RefreshSkew   specDuration         `json:"refresh_skew,omitempty" desc:"Treat a token as expired this long before it really expires: a duration such as \"30s\" or a number of seconds, 0 or more. Inherited from the preset when unset on a user."`
+	DefaultTTL    specDuration         `json:"default_ttl,omitempty" desc:"Token lifetime assumed when the server does not send expires_in: a duration such as \"5m\" or a number of seconds, more than 0. Inherited from the preset when unset on a user." schema:"positive"`
+	RefreshAhead  float64              `json:"refresh_ahead,omitempty" desc:"Fraction of a token's lifetime after which the host refreshes it in the background, more than 0 and at most 1. Inherited from the preset when unset on a user." schema:"exclusiveMinimum=0;maximum=1"`
 }
 
 // Named types the generator maps to special schemas.

@@ -13,6 +13,8 @@ import (
 	"github.com/goccy/go-yaml/ast"
 	"github.com/goccy/go-yaml/parser"
 	"github.com/goccy/go-yaml/token"
+
+	"github.com/cctoken/cctoken/wasm/keboola"
 )
 
 // presetType is the only preset type cctoken implements.
@@ -20,13 +22,15 @@ const presetType = "oauth_client_credentials"
 
 const shapes = "A preset document must be one of: (1) a map with a `preset:` list of presets; " +
 	"(2) a py-multiauth configuration with a `presets:` list; " +
-	"(3) a single preset map with `type: oauth_client_credentials` at the top level."
+	"(3) a single preset map with `type: oauth_client_credentials` at the top level; " +
+	"(4) a Keboola generic-extractor configuration (`parameters:`, or `api:` and `config:`) with a client-credentials login."
 
 // Load parses a preset document (YAML or JSON), resolves inheritance and ${env:NAME}
 // references from env, validates everything, and returns the accounts in document order.
 // On any problem it returns nil and an Errors value holding EVERY issue found (not just the first).
-func Load(text []byte, env map[string]string) ([]Account, error) {
-	l := &loader{env: env}
+func Load(text []byte, env map[string]string, opts ...Option) ([]Account, error) {
+	l := newLoader(opts)
+	l.env = env
 	accounts := l.run(text)
 	if len(l.issues) > 0 {
 		return nil, l.issues
@@ -36,8 +40,9 @@ func Load(text []byte, env map[string]string) ([]Account, error) {
 
 // Lint is Load without env: it validates a document, treating every ${env:NAME} reference as present
 // (it does not report missing variables). Returns all issues (nil when clean).
-func Lint(text []byte) Errors {
-	l := &loader{lint: true}
+func Lint(text []byte, opts ...Option) Errors {
+	l := newLoader(opts)
+	l.lint = true
 	l.run(text)
 	if len(l.issues) == 0 {
 		return nil
@@ -50,8 +55,9 @@ func Lint(text []byte) Errors {
 //
 // Only references in fields that accept them are listed, so a host never
 // reads a variable that Load would not use.
-func EnvNames(text []byte) []string {
-	l := &loader{lint: true, names: map[string]bool{}}
+func EnvNames(text []byte, opts ...Option) []string {
+	l := newLoader(opts)
+	l.lint, l.names = true, map[string]bool{}
 	l.run(text)
 	if !l.parsed || len(l.names) == 0 {
 		return nil
@@ -67,12 +73,17 @@ func EnvNames(text []byte) []string {
 // loader walks one document and collects every issue on the way, so an
 // author sees all problems at once instead of fixing them one run at a time.
 type loader struct {
+	options
 	env    map[string]string
 	lint   bool            // ${env:NAME} counts as present; its value is unknown
 	names  map[string]bool // when set, collects the referenced variable names
 	parsed bool
 	issues Errors
 	users  map[string]string // username -> path of its first use
+	// imported is the Keboola configuration the document turned out to
+	// be, once it has been read without issues of its own.
+	imported *keboola.Preset
+	shape    string // "preset" or "keboola" once the document's shape is known
 }
 
 // field is one key of a map with its value and the value's path.
@@ -184,7 +195,7 @@ func scrub(msg string) string {
 	return strings.TrimSuffix(strings.TrimSpace(out), ".")
 }
 
-// document finds which of the three shapes the root is.
+// document finds which of the four shapes the root is.
 func (l *loader) document(body ast.Node) []Account {
 	root := l.value(body, "")
 	if root == nil {
@@ -207,6 +218,7 @@ func (l *loader) document(body ast.Node) []Account {
 			}
 		}
 	}
+	l.shape = "preset"
 	switch {
 	case has["preset"]:
 		fs, extra := l.fields(root, "")
@@ -218,19 +230,23 @@ func (l *loader) document(body ast.Node) []Account {
 		return l.presetList(fs["presets"])
 	case has["type"]:
 		return l.preset(root, 0)
+	case keboola.Recognise(root):
+		l.shape = "keboola"
+		return l.keboola(root)
 	}
+	l.shape = ""
 	for _, p := range kv {
 		if p == nil {
 			continue
 		}
 		if s, ok := scalar(unwrap(p.Key)); ok {
-			if m := suggest(s, []string{"preset", "presets", "type"}); m != "" {
+			if m := suggest(s, []string{"preset", "presets", "type", "parameters"}); m != "" {
 				l.add(p.Key, pathJoin("", s), "unknown key; did you mean `"+m+"`? "+shapes)
 				return nil
 			}
 		}
 	}
-	l.add(root, "", "the document has none of the keys preset, presets or type. "+shapes)
+	l.add(root, "", "the document has none of the keys preset, presets, type, parameters or api. "+shapes)
 	return nil
 }
 
@@ -343,6 +359,8 @@ func (l *loader) user(n ast.Node, pi, ui int, p *presetValues) (Account, bool) {
 	fs, extra := l.fields(n, path)
 	meant := l.unknown(extra, userLevel)
 	a := Account{Preset: pi, Index: ui, PresetName: p.name, TokenURL: p.url, Insecure: p.insecure}
+	var idField field
+	var idText text
 
 	for _, key := range []string{"username", "client_id", "client_secret"} {
 		f, ok := l.get(fs, key)
@@ -381,6 +399,7 @@ func (l *loader) user(n ast.Node, pi, ui int, p *presetValues) (Account, bool) {
 			}
 		case "client_id":
 			a.ClientID = t.s
+			idField, idText = f, t
 		case "client_secret":
 			a.ClientSecret = t.s
 		}
@@ -398,6 +417,11 @@ func (l *loader) user(n ast.Node, pi, ui int, p *presetValues) (Account, bool) {
 	// A user's setting replaces the preset's; unset inherits, then defaults.
 	s := l.settings(fs)
 	a.AuthMethod = pick(s.authMethod, p.authMethod, ClientSecretBasic)
+	a.BasicEncoding = pick(s.basicEnc, p.basicEnc, BasicEncodingForm)
+	if a.AuthMethod == ClientSecretBasic && a.BasicEncoding == BasicEncodingRaw && strings.Contains(idText.s, ":") {
+		// RFC 7617: the user-id of Basic authentication cannot hold a colon.
+		l.add(idField.val, idField.path, "client_id contains a colon"+idText.from()+", which basic_encoding: raw cannot send (the server would split the id there); use basic_encoding: form or auth_method: client_secret_post.")
+	}
 	a.Audience = pick(s.audience, p.audience, "")
 	a.Resource = slices.Clone(pick(s.resource, p.resource, nil))
 	a.Params = maps.Clone(pick(s.params, p.params, nil))

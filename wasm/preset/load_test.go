@@ -57,7 +57,7 @@ func issues(t *testing.T, err error) Errors {
 func base(user string, mods ...func(*Account)) Account {
 	a := Account{
 		Username: user, TokenURL: "https://auth.example.com/token", ClientID: "app", ClientSecret: "s3cr3t",
-		AuthMethod: ClientSecretBasic, RefreshSkew: DefaultRefreshSkew, DefaultTTL: DefaultTTL, RefreshAhead: DefaultRefreshAhead,
+		AuthMethod: ClientSecretBasic, BasicEncoding: BasicEncodingForm, RefreshSkew: DefaultRefreshSkew, DefaultTTL: DefaultTTL, RefreshAhead: DefaultRefreshAhead,
 	}
 	for _, m := range mods {
 		m(&a)
@@ -227,7 +227,7 @@ var issueCases = []issueCase{
 	{name: "comment only", doc: "# nothing\n", says: "preset:"},
 	{name: "root list", doc: "- type: oauth_client_credentials\n", at: "-", says: "put it under `preset:`"},
 	{name: "root scalar", doc: "hello\n", at: "hello", says: "single preset map"},
-	{name: "no shape key", doc: "foo: 1\n", at: "foo", says: "none of the keys preset, presets or type"},
+	{name: "no shape key", doc: "foo: 1\n", at: "foo", says: "none of the keys preset, presets, type, parameters or api"},
 	{name: "shape key typo", doc: "presetz: []\n", field: "presetz", at: "presetz", says: "did you mean `preset`?"},
 	{name: "unknown top-level key", doc: "extra: 1\n" + one("", ""), field: "extra", at: "extra", says: "Keys allowed here: preset, $schema"},
 	{name: "empty preset list", doc: "preset: []\n", field: "preset", at: "[]", says: "preset list is empty"},

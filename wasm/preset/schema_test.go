@@ -124,17 +124,19 @@ var defNames = map[reflect.Type][2]string{
 
 // defaults come from the Go constants, so the schema cannot drift from them.
 var defaults = map[string]any{
-	"auth_method":   ClientSecretBasic,
-	"refresh_skew":  DefaultRefreshSkew.Seconds(),
-	"default_ttl":   DefaultTTL.Seconds(),
-	"refresh_ahead": DefaultRefreshAhead,
+	"auth_method":    ClientSecretBasic,
+	"basic_encoding": BasicEncodingForm,
+	"refresh_skew":   DefaultRefreshSkew.Seconds(),
+	"default_ttl":    DefaultTTL.Seconds(),
+	"refresh_ahead":  DefaultRefreshAhead,
 }
 
 var defaultText = map[string]string{
-	"auth_method":   ClientSecretBasic,
-	"refresh_skew":  shortDuration(DefaultRefreshSkew),
-	"default_ttl":   shortDuration(DefaultTTL),
-	"refresh_ahead": strconv.FormatFloat(DefaultRefreshAhead, 'f', -1, 64),
+	"auth_method":    ClientSecretBasic,
+	"basic_encoding": BasicEncodingForm,
+	"refresh_skew":   shortDuration(DefaultRefreshSkew),
+	"default_ttl":    shortDuration(DefaultTTL),
+	"refresh_ahead":  strconv.FormatFloat(DefaultRefreshAhead, 'f', -1, 64),
 }
 
 func shortDuration(d time.Duration) string {
@@ -158,7 +160,7 @@ func generateSchema() []byte {
 		{"title", "cctoken preset document"},
 		{"description", "OAuth 2.0 client-credentials presets for cctoken, in YAML or JSON. " +
 			"Text values such as client_id may be written as numbers or booleans; they are read as written (0012 stays 0012). " +
-			"Defaults: auth_method " + defaultText["auth_method"] + ", refresh_skew " + defaultText["refresh_skew"] +
+			"Defaults: auth_method " + defaultText["auth_method"] + ", basic_encoding " + defaultText["basic_encoding"] + ", refresh_skew " + defaultText["refresh_skew"] +
 			", default_ttl " + defaultText["default_ttl"] + ", refresh_ahead " + defaultText["refresh_ahead"] + "."},
 		{"oneOf", []any{ref("presetList"), ref("multiauth"), ref("preset")}},
 		{"$defs", defs},

@@ -32,6 +32,7 @@ func pick[T any](user, preset opt[T], def T) T {
 // settings are the keys a preset and its users share.
 type settings struct {
 	authMethod   opt[string]
+	basicEnc     opt[string]
 	audience     opt[string]
 	resource     opt[[]string]
 	params       opt[map[string]string]
@@ -48,6 +49,15 @@ func (l *loader) settings(fs map[string]field) settings {
 				s.authMethod = opt[string]{v, true}
 			} else {
 				l.add(f.val, f.path, "auth_method must be client_secret_basic (HTTP Basic authentication, the default) or client_secret_post (credentials in the request body).")
+			}
+		}
+	}
+	if f, ok := l.get(fs, "basic_encoding"); ok {
+		if v, ok := l.str(f); ok {
+			if v == BasicEncodingForm || v == BasicEncodingRaw {
+				s.basicEnc = opt[string]{v, true}
+			} else {
+				l.add(f.val, f.path, "basic_encoding must be form (form-urlencode client_id and client_secret before base64, as RFC 6749 §2.3.1 says; the default) or raw (join them as they are, for servers that expect that).")
 			}
 		}
 	}

@@ -28,6 +28,7 @@ func (e *cliEnv) token(args []string) error {
 	if len(pos) != 1 {
 		return usageError{"usage: cctoken token FILE [--user U] [--json]"}
 	}
+	e.username = *user // also names the user of an imported document
 	c, err := e.client(pos[0])
 	if err != nil {
 		return err
@@ -187,6 +188,7 @@ func (e *cliEnv) request(args []string) error {
 	if len(pos) != 2 || *user == "" {
 		return usageError{"usage: cctoken request FILE --user U [-X METHOD] [-H 'Name: value']... [-d DATA] URL"}
 	}
+	e.username = *user
 	c, err := e.client(pos[0])
 	if err != nil {
 		return err

@@ -1,8 +1,9 @@
 // Command cctoken gets OAuth 2.0 client-credentials tokens for the service
 // accounts of a preset file, checks presets, and makes authenticated calls.
 //
-//	cctoken lint FILE
+//	cctoken lint FILE [--user U]
 //	cctoken token FILE [--user U] [--json]
+//	cctoken convert FILE [--user U]
 //	cctoken validate FILE [--json]
 //	cctoken request FILE --user U [-X METHOD] [-H 'Name: value']... [-d DATA] URL
 //	cctoken demo
@@ -26,8 +27,9 @@ import (
 const usage = `cctoken: OAuth 2.0 client-credentials tokens from a preset file
 
 usage:
-  cctoken lint FILE                      report every problem in a preset (exit 1 if any)
+  cctoken lint FILE [--user U]           report every problem in a preset (exit 1 if any)
   cctoken token FILE [--user U] [--json] print a token (the only user's, or U's)
+  cctoken convert FILE [--user U]        print a Keboola generic-extractor configuration as a preset
   cctoken validate FILE [--json]         get a token for every user and print a table
   cctoken request FILE --user U [-X METHOD] [-H 'Name: value']... [-d DATA] URL
                                          make a request as U; print status and body
@@ -35,6 +37,8 @@ usage:
 
 FILE may be - for standard input. Secrets can stay out of the file:
 client_secret: ${env:NAME} reads the environment variable NAME.
+FILE may also be a Keboola generic-extractor configuration with a
+client-credentials login; --user U names its one user (default keboola).
 `
 
 func main() {
@@ -60,6 +64,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = env.lint(args[1:])
 	case "token":
 		err = env.token(args[1:])
+	case "convert":
+		err = env.convert(args[1:])
 	case "validate":
 		err = env.validate(args[1:])
 	case "request":
@@ -104,6 +110,7 @@ type cliEnv struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
 	verbose        bool
+	username       string // names the user of an imported document (--user)
 	// kept is a client that commands share instead of making their own,
 	// so that the demo shows the cache at work across commands.
 	kept *host.Client
@@ -156,7 +163,7 @@ func (e *cliEnv) client(file string) (*host.Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	opts := []host.Option{}
+	opts := []host.Option{host.WithUsername(e.username)}
 	if e.verbose {
 		opts = append(opts, host.WithLogger(slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))))
 	}
@@ -193,18 +200,19 @@ func printIssues(w io.Writer, file string, issues []host.Issue) {
 
 func (e *cliEnv) lint(args []string) error {
 	fs := flag.NewFlagSet("lint", flag.ContinueOnError)
+	user := fs.String("user", "", "the username of an imported document's user")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
 	}
 	if len(pos) != 1 {
-		return usageError{"usage: cctoken lint FILE"}
+		return usageError{"usage: cctoken lint FILE [--user U]"}
 	}
 	text, err := e.readFile(pos[0])
 	if err != nil {
 		return err
 	}
-	issues, err := host.Lint(e.ctx, text)
+	issues, err := host.Lint(e.ctx, text, host.WithUsername(*user))
 	if err != nil {
 		return err
 	}
