@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# Builds every artifact from source. The reactor wasm is committed and
-# embedded by the Go host; CI runs `./build.sh --check` to prove this script
-# reproduces it byte for byte.
+# Builds every artifact from source. The reactor wasm and the browser bundle
+# are committed (the Go host embeds the wasm, `cctoken explore` the bundle);
+# CI runs `./build.sh --check` to prove this script reproduces both byte for
+# byte.
 set -euo pipefail
 cd "$(dirname "$0")"
 
 wasm=host/embed/cctoken.wasm
+bundle=js/dist/cctoken.bundle.js
+command=build/cctoken-wasi.wasm
 
 build_reactor() {
 	# Pinned flags: -trimpath and an empty build id keep the output free of
@@ -14,20 +17,76 @@ build_reactor() {
 		go build -trimpath -buildmode=c-shared -ldflags='-s -w -buildid=' -o "$1" ./wasm/module
 }
 
+# The standalone WASI command (wasm/command): lint, token and validate doing
+# their own HTTP over WasmEdge's socket extensions. Same pinned flags; not
+# committed (it is large), so --check builds it twice and compares.
+build_command() {
+	GOOS=wasip1 GOARCH=wasm CGO_ENABLED=0 GOFLAGS=-buildvcs=false \
+		go build -trimpath -ldflags='-s -w -buildid=' -o "$1" ./wasm/command
+}
+
+# The bundle is js/cctoken.js with its one dependency, as one ES module for
+# browsers and edge workers. esbuild and the dependency come pinned from
+# tests/package.json (tests/setup.sh installs them, and does nothing when
+# they are up to date). The dependency is resolved from tests/node_modules
+# whatever else is installed, so every machine bundles the same files.
+build_bundle() {
+	./tests/setup.sh
+	local shim=tests/node_modules/@bjorn3/browser_wasi_shim
+	local shim_version
+	shim_version=$(node -p "require('./$shim/package.json').version")
+	tests/node_modules/.bin/esbuild js/cctoken.js \
+		--bundle --format=esm --platform=browser --target=es2022 --minify --charset=utf8 \
+		--legal-comments=eof --log-level=warning \
+		--alias:@bjorn3/browser_wasi_shim="./$shim" \
+		--banner:js="// cctoken browser bundle, built by build.sh from js/cctoken.js: do not edit. Includes @bjorn3/browser_wasi_shim $shim_version (MIT OR Apache-2.0)." \
+		--outfile="$1"
+}
+
 case "${1:-}" in
 --check)
 	tmp=$(mktemp -d)
 	trap 'rm -rf "$tmp"' EXIT
 	build_reactor "$tmp/cctoken.wasm"
-	if ! cmp -s "$tmp/cctoken.wasm" "$wasm"; then
-		echo "build.sh: $wasm differs from a fresh build; run ./build.sh and commit it" >&2
-		exit 1
+	build_bundle "$tmp/cctoken.bundle.js"
+	failed=0
+	for pair in "$tmp/cctoken.wasm:$wasm" "$tmp/cctoken.bundle.js:$bundle"; do
+		if ! cmp -s "${pair%%:*}" "${pair#*:}"; then
+			echo "build.sh: ${pair#*:} differs from a fresh build; run ./build.sh and commit it" >&2
+			failed=1
+		fi
+	done
+	# The second build normally reuses Go's build cache (cheap: it proves
+	# the link step deterministic); CCTOKEN_FRESH_CACHE=1 makes it compile
+	# everything again in an empty cache (about a minute). Either way the
+	# output must not name a directory of this machine.
+	build_command "$tmp/command1.wasm"
+	if [ "${CCTOKEN_FRESH_CACHE:-}" = 1 ]; then
+		GOCACHE="$tmp/gocache" build_command "$tmp/command2.wasm"
+	else
+		build_command "$tmp/command2.wasm"
 	fi
-	echo "build.sh: $wasm is reproducible ($(wc -c <"$wasm") bytes)"
+	if ! cmp -s "$tmp/command1.wasm" "$tmp/command2.wasm"; then
+		echo "build.sh: two builds of $command differ" >&2
+		failed=1
+	fi
+	if grep -qaF -e "$PWD" -e "$(go env GOROOT)" -e "$(go env GOMODCACHE)" "$tmp/command1.wasm"; then
+		echo "build.sh: $command names a local directory" >&2
+		failed=1
+	fi
+	[ "$failed" = 0 ] || exit 1
+	echo "build.sh: $wasm ($(wc -c <"$wasm") bytes) and $bundle ($(wc -c <"$bundle") bytes) are reproducible"
+	echo "build.sh: $command builds the same twice ($(wc -c <"$tmp/command1.wasm") bytes)"
 	;;
 "")
 	build_reactor "$wasm"
 	echo "built $wasm ($(wc -c <"$wasm") bytes)"
+	mkdir -p "$(dirname "$bundle")"
+	build_bundle "$bundle"
+	echo "built $bundle ($(wc -c <"$bundle") bytes)"
+	mkdir -p "$(dirname "$command")"
+	build_command "$command"
+	echo "built $command ($(wc -c <"$command") bytes)"
 	;;
 *)
 	echo "usage: ./build.sh [--check]" >&2

@@ -20,5 +20,22 @@ GOOS=wasip1 GOARCH=wasm go vet ./wasm/...
 echo "== build.sh reproduces the committed module"
 ./build.sh --check
 
+echo "== js tests"
+# js/ is its own npm package ("cctoken"): its dependency is installed into
+# js/node_modules from js/package-lock.json (when that is missing or older
+# than the lock), then Node's test runner runs js/test/, end to end against
+# tests/oidc/server.mjs from tests/node_modules.
+if [ ! -f js/node_modules/.package-lock.json ] || [ js/package-lock.json -nt js/node_modules/.package-lock.json ]; then
+	(cd js && npm ci --no-audit --no-fund --no-update-notifier --loglevel=error)
+fi
+node --test --test-timeout=120000 js/test/
+
 echo "== go test"
 go test -count=1 ./...
+
+echo "== browser test"
+# The API explorer (index.html) in Debian's chromium, against
+# node-oidc-provider, a sample API and `cctoken explore`; installs chromium
+# when it is missing. Screenshots: tests/out/explorer*.png.
+tests/browser/setup-chromium.sh
+node --test tests/browser/

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -10,10 +9,10 @@ import (
 	"os"
 	"strings"
 	"sync"
-	"text/tabwriter"
 	"time"
 
 	"github.com/cctoken/cctoken/host"
+	"github.com/cctoken/cctoken/internal/cliout"
 )
 
 func (e *cliEnv) token(args []string) error {
@@ -46,15 +45,10 @@ func (e *cliEnv) token(args []string) error {
 	if err != nil {
 		return err
 	}
-	if !*asJSON {
-		fmt.Fprintln(e.stdout, tok.AccessToken)
-		return nil
-	}
-	return writeJSON(e.stdout, map[string]any{
-		"user": u, "access_token": tok.AccessToken, "token_type": tok.TokenType,
-		"expires_at": tok.Expiry.UTC().Format(time.RFC3339), "expires_in": int(time.Until(tok.Expiry).Seconds()),
-		"expiry_source": tok.ExpirySource, "scopes": tok.Scopes,
-	})
+	return cliout.TokenOut(e.stdout, cliout.Token{
+		User: u, AccessToken: tok.AccessToken, TokenType: tok.TokenType, Expiry: tok.Expiry,
+		ExpirySource: tok.ExpirySource, Scopes: tok.Scopes,
+	}, *asJSON)
 }
 
 func userList(users []host.User) string {
@@ -62,22 +56,12 @@ func userList(users []host.User) string {
 	for _, u := range users {
 		names = append(names, u.Username)
 	}
-	if len(names) > 8 {
-		names = append(names[:8], "…")
-	}
-	return strings.Join(names, ", ")
+	return cliout.UserList(names)
 }
 
-// outcome is one row of `cctoken validate`.
-type outcome struct {
-	User      string    `json:"user"`
-	OK        bool      `json:"ok"`
-	TokenType string    `json:"token_type,omitempty"`
-	ExpiresAt time.Time `json:"expires_at,omitzero"`
-	Scopes    []string  `json:"scopes,omitempty"`
-	Error     string    `json:"error,omitempty"`
-	Code      string    `json:"code,omitempty"`
-}
+// outcome is one row of `cctoken validate`. The formats of lint, token and
+// validate live in internal/cliout, shared with the WASI command.
+type outcome = cliout.Row
 
 func (e *cliEnv) validate(args []string) error {
 	fs := flag.NewFlagSet("validate", flag.ContinueOnError)
@@ -98,7 +82,7 @@ func (e *cliEnv) validate(args []string) error {
 	defer e.release(c)
 	users := c.Users()
 	rows := make([]outcome, len(users))
-	progress := len(users) > 20
+	progress := cliout.ShowProgress(len(users))
 	var (
 		wg   sync.WaitGroup
 		mu   sync.Mutex
@@ -114,7 +98,7 @@ func (e *cliEnv) validate(args []string) error {
 			if progress {
 				mu.Lock()
 				done++
-				fmt.Fprintf(e.stderr, "\rvalidated %d/%d users", done, len(users))
+				cliout.Progress(e.stderr, done, len(users))
 				mu.Unlock()
 			}
 		}()
@@ -123,30 +107,9 @@ func (e *cliEnv) validate(args []string) error {
 	if progress {
 		fmt.Fprintln(e.stderr)
 	}
-	failed := 0
-	for _, r := range rows {
-		if !r.OK {
-			failed++
-		}
-	}
-	if *asJSON {
-		if err := writeJSON(e.stdout, map[string]any{"users": rows, "ok": len(rows) - failed, "failed": failed}); err != nil {
-			return err
-		}
-	} else {
-		tw := tabwriter.NewWriter(e.stdout, 2, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "USER\tOUTCOME\tTYPE\tEXPIRES\tSCOPES\tERROR")
-		for _, r := range rows {
-			state, expires := "ok", ""
-			if !r.OK {
-				state = "FAILED"
-			} else {
-				expires = "in " + time.Until(r.ExpiresAt).Round(time.Second).String()
-			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.User, state, r.TokenType, expires, strings.Join(r.Scopes, " "), r.Error)
-		}
-		tw.Flush()
-		fmt.Fprintf(e.stdout, "%d of %d users authenticated\n", len(rows)-failed, len(rows))
+	failed, err := cliout.Validate(e.stdout, rows, *asJSON)
+	if err != nil {
+		return err
 	}
 	if failed > 0 {
 		return exitError(1)
@@ -243,10 +206,4 @@ func (e *cliEnv) request(args []string) error {
 		return exitError(1)
 	}
 	return nil
-}
-
-func writeJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
 }

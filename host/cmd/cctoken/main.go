@@ -7,6 +7,7 @@
 //	cctoken validate FILE [--json]
 //	cctoken request FILE --user U [-X METHOD] [-H 'Name: value']... [-d DATA] URL
 //	cctoken demo
+//	cctoken explore [FILE] [--addr 127.0.0.1:PORT] [--allow-origin ORIGIN]...
 package main
 
 import (
@@ -22,6 +23,7 @@ import (
 	"syscall"
 
 	"github.com/cctoken/cctoken/host"
+	"github.com/cctoken/cctoken/internal/cliout"
 )
 
 const usage = `cctoken: OAuth 2.0 client-credentials tokens from a preset file
@@ -34,6 +36,9 @@ usage:
   cctoken request FILE --user U [-X METHOD] [-H 'Name: value']... [-d DATA] URL
                                          make a request as U; print status and body
   cctoken demo                           run a local authorization server and API, and use them
+  cctoken explore [FILE] [--addr 127.0.0.1:PORT] [--allow-origin ORIGIN]...
+                                         serve the API explorer page on 127.0.0.1, with a relay
+                                         for token endpoints and allowed APIs without CORS
 
 FILE may be - for standard input. Secrets can stay out of the file:
 client_secret: ${env:NAME} reads the environment variable NAME.
@@ -72,6 +77,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = env.request(args[1:])
 	case "demo":
 		err = env.demo(args[1:])
+	case "explore":
+		err = env.explore(args[1:])
 	default:
 		fmt.Fprintf(stderr, "cctoken: unknown command %q\n\n%s", args[0], usage)
 		return 2
@@ -180,22 +187,11 @@ func (e *cliEnv) client(file string) (*host.Client, error) {
 }
 
 func printIssues(w io.Writer, file string, issues []host.Issue) {
-	for _, is := range issues {
-		loc := file
-		if is.Line > 0 {
-			loc = fmt.Sprintf("%s:%d:%d", file, is.Line, is.Column)
-		}
-		if is.Field != "" {
-			fmt.Fprintf(w, "%s: %s: %s\n", loc, is.Field, is.Message)
-		} else {
-			fmt.Fprintf(w, "%s: %s\n", loc, is.Message)
-		}
+	out := make([]cliout.Issue, len(issues))
+	for i, is := range issues {
+		out[i] = cliout.Issue{Field: is.Field, Line: is.Line, Column: is.Column, Message: is.Message}
 	}
-	noun := "problems"
-	if len(issues) == 1 {
-		noun = "problem"
-	}
-	fmt.Fprintf(w, "%d %s in %s\n", len(issues), noun, file)
+	cliout.Issues(w, file, out)
 }
 
 func (e *cliEnv) lint(args []string) error {
@@ -220,6 +216,6 @@ func (e *cliEnv) lint(args []string) error {
 		printIssues(e.stdout, pos[0], issues)
 		return exitError(1)
 	}
-	fmt.Fprintf(e.stdout, "%s: ok\n", pos[0])
+	cliout.LintOK(e.stdout, pos[0])
 	return nil
 }

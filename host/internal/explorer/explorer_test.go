@@ -1,0 +1,388 @@
+package explorer
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// upstream is a target the relay may forward to; it records what it got.
+type upstream struct {
+	*httptest.Server
+	mu  sync.Mutex
+	got []*http.Request
+	bod []string
+}
+
+func newUpstream(t *testing.T) *upstream {
+	t.Helper()
+	u := &upstream{}
+	u.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		u.mu.Lock()
+		u.got = append(u.got, r.Clone(context.Background()))
+		u.bod = append(u.bod, string(b))
+		u.mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("X-Upstream", "yes")
+		w.WriteHeader(http.StatusTeapot)
+		fmt.Fprintf(w, `{"path":%q}`, r.URL.Path)
+	}))
+	t.Cleanup(u.Close)
+	return u
+}
+
+func (u *upstream) requests() int {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return len(u.got)
+}
+
+func presetFor(tokenURL string) []byte {
+	return []byte(`preset:
+- type: oauth_client_credentials
+  url: ` + tokenURL + `
+  users:
+  - username: svc
+    client_id: id
+    client_secret: ${env:SVC_SECRET}
+`)
+}
+
+const self = "127.0.0.1:4000" // the Host the tests address the explorer by
+
+// post sends a same-page POST to the explorer, as its page would.
+func post(t *testing.T, h http.Handler, path string, body any, mod ...func(*http.Request)) *httptest.ResponseRecorder {
+	t.Helper()
+	b, err := json.Marshal(body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := httptest.NewRequest(http.MethodPost, path, bytes.NewReader(b))
+	r.Host = self
+	r.Header.Set("Origin", "http://"+self)
+	r.Header.Set("Sec-Fetch-Site", "same-origin")
+	r.Header.Set("Content-Type", "application/json")
+	for _, m := range mod {
+		m(r)
+	}
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	return w
+}
+
+type envelope struct {
+	Status     int               `json:"status"`
+	Headers    map[string]string `json:"headers"`
+	BodyBase64 string            `json:"body_base64"`
+	Error      string            `json:"error"`
+	Message    string            `json:"message"`
+}
+
+func decode(t *testing.T, w *httptest.ResponseRecorder) envelope {
+	t.Helper()
+	var e envelope
+	if err := json.Unmarshal(w.Body.Bytes(), &e); err != nil {
+		t.Fatalf("answer %d is not JSON: %q", w.Code, w.Body.String())
+	}
+	return e
+}
+
+func mustNew(t *testing.T, preset []byte, origins []string, opts ...Option) *Server {
+	t.Helper()
+	s, err := New(preset, origins, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func TestRelayForwardsToThePresetsTokenURL(t *testing.T) {
+	up := newUpstream(t)
+	s := mustNew(t, presetFor(up.URL+"/token"), nil)
+
+	w := post(t, s, "/relay", map[string]any{
+		"method": "POST", "url": up.URL + "/token",
+		"headers": map[string]string{"Authorization": "Basic aWQ6c2VjcmV0", "Content-Type": "application/x-www-form-urlencoded", "Host": "evil.example"},
+		"body":    "grant_type=client_credentials",
+	})
+	if w.Code != http.StatusOK {
+		t.Fatalf("status %d: %s", w.Code, w.Body)
+	}
+	e := decode(t, w)
+	body, _ := base64.StdEncoding.DecodeString(e.BodyBase64)
+	if e.Status != http.StatusTeapot || string(body) != `{"path":"/token"}` || e.Headers["x-upstream"] != "yes" {
+		t.Fatalf("envelope %+v body %q", e, body)
+	}
+	got := up.got[0]
+	if got.Method != "POST" || got.Header.Get("Authorization") != "Basic aWQ6c2VjcmV0" || up.bod[0] != "grant_type=client_credentials" {
+		t.Fatalf("upstream got %s %v %q", got.Method, got.Header, up.bod[0])
+	}
+	if got.Host != strings.TrimPrefix(up.URL, "http://") || got.Header.Get("Origin") != "" {
+		t.Fatalf("upstream got Host %q Origin %q", got.Host, got.Header.Get("Origin"))
+	}
+
+	// Token URLs take POSTs only, and only that URL: not another path of
+	// the same origin.
+	for _, target := range []map[string]any{
+		{"method": "GET", "url": up.URL + "/token"},
+		{"method": "POST", "url": up.URL + "/admin"},
+		{"method": "POST", "url": up.URL + "/token/../admin"},
+	} {
+		w := post(t, s, "/relay", target)
+		if e := decode(t, w); w.Code != http.StatusForbidden || e.Error != "forbidden_target" {
+			t.Errorf("%v: status %d %+v", target, w.Code, e)
+		}
+	}
+	if n := up.requests(); n != 1 {
+		t.Fatalf("upstream got %d requests, want 1", n)
+	}
+}
+
+func TestRelayTakesTheTokenURLsOfAPresetThePageLoaded(t *testing.T) {
+	up := newUpstream(t)
+	s := mustNew(t, nil, nil)
+	target := map[string]any{"method": "POST", "url": up.URL + "/oauth/token", "body": "x=1"}
+
+	if w := post(t, s, "/relay", target); w.Code != http.StatusForbidden {
+		t.Fatalf("before the preset: status %d", w.Code)
+	}
+	w := post(t, s, "/relay/preset", map[string]string{"text": string(presetFor(up.URL + "/oauth/token"))})
+	if w.Code != http.StatusOK || !strings.Contains(w.Body.String(), up.URL+"/oauth/token") {
+		t.Fatalf("register: %d %s", w.Code, w.Body)
+	}
+	if w := post(t, s, "/relay", target); w.Code != http.StatusOK {
+		t.Fatalf("after the preset: status %d %s", w.Code, w.Body)
+	}
+
+	// A preset that does not load registers nothing and says why.
+	w = post(t, s, "/relay/preset", map[string]string{"text": "preset:\n- type: oauth_client_credentials\n  url: ftp://x.example/t\n"})
+	if w.Code != http.StatusUnprocessableEntity || !strings.Contains(w.Body.String(), `"line":3`) {
+		t.Fatalf("invalid preset: %d %s", w.Code, w.Body)
+	}
+	if strings.Contains(post(t, s, "/relay", map[string]any{"method": "POST", "url": "ftp://x.example/t"}).Body.String(), `"status"`) {
+		t.Fatal("an invalid preset's URL was allowed")
+	}
+}
+
+func TestRelayForwardsToAllowedOrigins(t *testing.T) {
+	up := newUpstream(t)
+	s := mustNew(t, nil, []string{strings.ToUpper(up.URL) + "/"})
+	w := post(t, s, "/relay", map[string]any{
+		"method": "DELETE", "url": up.URL + "/things/7?x=1",
+		"headers":     map[string]string{"Authorization": "Bearer t0k"},
+		"body_base64": base64.StdEncoding.EncodeToString([]byte{0, 1, 2}),
+	})
+	if w.Code != http.StatusOK || decode(t, w).Status != http.StatusTeapot {
+		t.Fatalf("status %d: %s", w.Code, w.Body)
+	}
+	if got := up.got[0]; got.Method != "DELETE" || got.URL.RequestURI() != "/things/7?x=1" || up.bod[0] != "\x00\x01\x02" {
+		t.Fatalf("upstream got %s %s %q", got.Method, got.URL, up.bod[0])
+	}
+}
+
+func TestRelayRefusesAnythingElse(t *testing.T) {
+	up := newUpstream(t)
+	_, port, _ := net.SplitHostPort(strings.TrimPrefix(up.URL, "http://"))
+	s := mustNew(t, presetFor("http://127.0.0.1:1/token"), []string{up.URL})
+	for _, target := range []string{
+		"http://localhost:" + port + "/x",     // same server, another origin
+		"https://127.0.0.1:" + port + "/x",    // another scheme
+		"http://127.0.0.1:1/x",                // the token URL's origin, another path
+		"http://u:p@127.0.0.1:" + port + "/x", // user info
+		"http://169.254.169.254/latest/meta-data/",
+		"file:///etc/passwd",
+		"gopher://127.0.0.1:" + port + "/",
+	} {
+		w := post(t, s, "/relay", map[string]any{"method": "GET", "url": target})
+		e := decode(t, w)
+		if w.Code != http.StatusForbidden || e.Error != "forbidden_target" || e.Message == "" {
+			t.Errorf("%s: status %d %+v", target, w.Code, e)
+		}
+	}
+	if w := post(t, s, "/relay", map[string]any{"method": "GET", "url": "/relative"}); w.Code != http.StatusBadRequest {
+		t.Errorf("relative URL: status %d", w.Code)
+	}
+	if w := post(t, s, "/relay", map[string]any{"method": "CONNECT", "url": up.URL + "/"}); w.Code != http.StatusBadRequest {
+		t.Errorf("CONNECT: status %d", w.Code)
+	}
+	if n := up.requests(); n != 0 {
+		t.Fatalf("upstream got %d requests", n)
+	}
+}
+
+func TestRelayOnlyServesItsOwnPage(t *testing.T) {
+	up := newUpstream(t)
+	s := mustNew(t, nil, []string{up.URL})
+	target := map[string]any{"method": "GET", "url": up.URL + "/"}
+	cases := map[string]func(*http.Request){
+		"DNS rebinding Host": func(r *http.Request) {
+			r.Host = "attacker.example:4000"
+			r.Header.Set("Origin", "http://attacker.example:4000")
+		},
+		"another site's Origin":   func(r *http.Request) { r.Header.Set("Origin", "https://attacker.example") },
+		"another port's Origin":   func(r *http.Request) { r.Header.Set("Origin", "http://127.0.0.1:4001") },
+		"no Origin":               func(r *http.Request) { r.Header.Del("Origin") },
+		"cross-site fetch":        func(r *http.Request) { r.Header.Set("Sec-Fetch-Site", "cross-site") },
+		"a form's content type":   func(r *http.Request) { r.Header.Set("Content-Type", "text/plain") },
+		"non-loopback Host names": func(r *http.Request) { r.Host = "192.168.1.5:4000"; r.Header.Set("Origin", "http://192.168.1.5:4000") },
+	}
+	for name, mod := range cases {
+		w := post(t, s, "/relay", target, mod)
+		if w.Code != http.StatusForbidden && w.Code != http.StatusUnsupportedMediaType {
+			t.Errorf("%s: status %d %s", name, w.Code, w.Body)
+		}
+		if w := post(t, s, "/relay/preset", map[string]string{"text": ""}, mod); w.Code != http.StatusForbidden && w.Code != http.StatusUnsupportedMediaType {
+			t.Errorf("%s: /relay/preset status %d", name, w.Code)
+		}
+	}
+	if n := up.requests(); n != 0 {
+		t.Fatalf("upstream got %d requests", n)
+	}
+	// The page itself is not served under a foreign Host either.
+	r := httptest.NewRequest(http.MethodGet, "/", nil)
+	r.Host = "attacker.example"
+	w := httptest.NewRecorder()
+	s.ServeHTTP(w, r)
+	if w.Code != http.StatusForbidden {
+		t.Fatalf("page under a foreign Host: %d", w.Code)
+	}
+}
+
+func TestServePinsTheHost(t *testing.T) {
+	ln, err := Listen("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := mustNew(t, nil, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Serve(ctx, ln) }()
+	defer func() { cancel(); <-done }()
+	_, port, _ := net.SplitHostPort(ln.Addr().String())
+	for host, want := range map[string]int{
+		"127.0.0.1:" + port: http.StatusOK,
+		"localhost:" + port: http.StatusOK,
+		"127.0.0.2:" + port: http.StatusForbidden, // loopback, but not this server's name
+		"127.0.0.1:1":       http.StatusForbidden,
+	} {
+		req, _ := http.NewRequest(http.MethodGet, "http://"+ln.Addr().String()+"/relay", nil)
+		req.Host = host
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Errorf("Host %s: status %d, want %d", host, resp.StatusCode, want)
+		}
+	}
+}
+
+func TestListenRefusesNonLoopbackAddresses(t *testing.T) {
+	for _, addr := range []string{"0.0.0.0:0", ":0", "[::]:0", "192.0.2.1:0", "example.com:0", "10.0.0.1:8080", "127.0.0.1"} {
+		if ln, err := Listen(addr); err == nil {
+			ln.Close()
+			t.Errorf("Listen(%q) succeeded", addr)
+		}
+	}
+	for _, addr := range []string{"127.0.0.1:0", "localhost:0"} {
+		ln, err := Listen(addr)
+		if err != nil {
+			t.Fatalf("Listen(%q): %v", addr, err)
+		}
+		if ip := ln.Addr().(*net.TCPAddr).IP; !ip.IsLoopback() {
+			t.Errorf("Listen(%q) listens on %v", addr, ip)
+		}
+		ln.Close()
+	}
+}
+
+func TestNewRefusesBadOriginsAndPresets(t *testing.T) {
+	for _, o := range []string{"api.example.com", "https://api.example.com/v1", "ftp://x.example", "https://u@x.example", "https://x.example?q"} {
+		if _, err := New(nil, []string{o}); err == nil {
+			t.Errorf("origin %q accepted", o)
+		}
+	}
+	if _, err := New([]byte("preset: 3"), nil); err == nil {
+		t.Error("a preset that does not load was accepted")
+	}
+}
+
+func TestRelayLogsNoSecrets(t *testing.T) {
+	up := newUpstream(t)
+	var logs bytes.Buffer
+	s := mustNew(t, nil, []string{up.URL}, WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
+	post(t, s, "/relay", map[string]any{
+		"method": "POST", "url": up.URL + "/p?api_key=QUERYSECRET",
+		"headers": map[string]string{"Authorization": "Bearer HEADERSECRET"},
+		"body":    "BODYSECRET",
+	})
+	post(t, s, "/relay", map[string]any{"method": "GET", "url": "http://127.0.0.1:1/?k=QUERYSECRET2", "headers": map[string]string{"Authorization": "Bearer HEADERSECRET2"}})
+	if !strings.Contains(logs.String(), up.URL+"/p") {
+		t.Fatalf("no log line: %q", logs.String())
+	}
+	for _, secret := range []string{"SECRET", "Bearer", "api_key"} {
+		if strings.Contains(logs.String(), secret) {
+			t.Fatalf("the log holds %q: %s", secret, logs.String())
+		}
+	}
+}
+
+func TestServesThePageTheBundleAndTheModule(t *testing.T) {
+	s := mustNew(t, []byte(presetFor("https://auth.example.com/token")), nil)
+	for path, ctype := range map[string]string{
+		"/":                          "text/html; charset=utf-8",
+		"/index.html":                "text/html; charset=utf-8",
+		"/js/dist/cctoken.bundle.js": "text/javascript; charset=utf-8",
+		"/host/embed/cctoken.wasm":   "application/wasm",
+		"/preset":                    "text/plain; charset=utf-8",
+	} {
+		r := httptest.NewRequest(http.MethodGet, path, nil)
+		r.Host = self
+		w := httptest.NewRecorder()
+		s.ServeHTTP(w, r)
+		if w.Code != http.StatusOK || w.Header().Get("Content-Type") != ctype || w.Body.Len() == 0 {
+			t.Errorf("%s: %d %q (%d bytes)", path, w.Code, w.Header().Get("Content-Type"), w.Body.Len())
+		}
+		if path == "/" && !strings.Contains(w.Header().Get("Content-Security-Policy"), "script-src 'self' 'wasm-unsafe-eval' 'sha256-") {
+			t.Errorf("CSP %q", w.Header().Get("Content-Security-Policy"))
+		}
+	}
+	r := httptest.NewRequest(http.MethodGet, "/../go.mod", nil)
+	r.Host = self
+	w := httptest.NewRecorder()
+	s.ServeHTTP(w, r)
+	if w.Code != http.StatusNotFound {
+		t.Errorf("/../go.mod: %d", w.Code)
+	}
+}
+
+func TestRelayReportsUnreachableTargets(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close() // nothing listens there now
+	s := mustNew(t, nil, []string{"http://" + addr})
+	start := time.Now()
+	w := post(t, s, "/relay", map[string]any{"url": "http://" + addr + "/"})
+	if e := decode(t, w); w.Code != http.StatusBadGateway || e.Error != "upstream_unreachable" {
+		t.Fatalf("status %d %+v", w.Code, e)
+	}
+	if time.Since(start) > 10*time.Second {
+		t.Fatal("took too long")
+	}
+}

@@ -1,0 +1,196 @@
+// Type declarations for cctoken.js.
+
+/** The module ABI this host speaks (wasm/ABI.md): 1. */
+export declare const ABI_VERSION: 1;
+
+/**
+ * Where the cctoken.wasm reactor comes from. A Response served as
+ * application/wasm is compiled while it streams. A string or URL is fetched
+ * (file: URLs are read from disk in Node) and compiled once per process.
+ */
+export type WasmSource =
+  | WebAssembly.Module
+  | ArrayBuffer
+  | ArrayBufferView
+  | Response
+  | PromiseLike<Response | WebAssembly.Module>
+  | string
+  | URL;
+
+/** The preset document: YAML or JSON text, its UTF-8 bytes, or an object (sent as JSON). */
+export type PresetSource = string | ArrayBuffer | ArrayBufferView | object;
+
+/** How ${env:NAME} references are resolved; only the names the preset uses are asked for. */
+export type EnvSource =
+  | Record<string, string | undefined>
+  | ((name: string) => string | undefined | null | PromiseLike<string | undefined | null>);
+
+export interface ClientOptions {
+  preset: PresetSource;
+  wasm: WasmSource;
+  /** Default: process.env where there is one, otherwise nothing is set. */
+  env?: EnvSource;
+  /** Used for token requests and client.fetch. Default: globalThis.fetch. */
+  fetch?: (input: RequestInfo | URL, init?: RequestInit) => Promise<Response>;
+  /** Bounds one token request, from connecting to the last byte. Default 30000. */
+  timeoutMs?: number;
+  /** Told about token fetches and failures; never given a token or a secret. */
+  onEvent?: (event: CctokenEvent) => void;
+}
+
+/** Asks for a token other than the user's default one; each combination is cached on its own. */
+export interface TokenOptions {
+  /** Instead of the user's scopes; a string is split on spaces. */
+  scopes?: string[] | string;
+  audience?: string;
+  /** RFC 8707 resource indicators. */
+  resource?: string[] | string;
+}
+
+/** One service account of the loaded preset, as the module describes it; no secret. */
+export interface User {
+  username: string;
+  /** Index of its preset in the document. */
+  preset: number;
+  url: string;
+  client_id: string;
+  auth_method: "client_secret_basic" | "client_secret_post" | string;
+  scopes?: string[];
+  audience?: string;
+  resource?: string[];
+}
+
+/** One problem in a preset document. */
+export interface Issue {
+  field: string;
+  line?: number;
+  column?: number;
+  message: string;
+}
+
+/**
+ * An access token and what a request made with it carries. accessToken,
+ * headers and expiresAt are getters: toString, toJSON and Node's inspect
+ * redact the token, so printing a Token leaks nothing.
+ */
+export interface Token {
+  readonly user: string;
+  readonly accessToken: string;
+  /** "Bearer". */
+  readonly tokenType: string;
+  readonly expiresAt: Date;
+  /** Where expiresAt came from: "expires_in", "jwt_exp" or "default_ttl". */
+  readonly expirySource: string;
+  readonly scopes: readonly string[];
+  /** A copy of the headers of an authenticated request: Authorization, the user's headers, Cookie. */
+  readonly headers: Record<string, string>;
+  toString(): string;
+  toJSON(): object;
+}
+
+export interface TokenFetchedEvent {
+  type: "token_fetched";
+  user: string;
+  /** true for a background refresh-ahead. */
+  refresh: boolean;
+  expiresAt: Date;
+  expirySource: string;
+  scopes: string[];
+}
+
+/** A refresh failed while the old token is still valid: it is served until retryAt. */
+export interface RefreshFailedEvent {
+  type: "refresh_failed";
+  user: string;
+  code: string;
+  status?: number;
+  oauthError?: string;
+  message: string;
+  retryAt: Date;
+  expiresAt: Date;
+}
+
+/** A token operation failed (callers waiting for it get the same error). */
+export interface TokenErrorEvent {
+  type: "token_error";
+  user: string;
+  refresh: boolean;
+  code: string;
+  status?: number;
+  oauthError?: string;
+  message: string;
+}
+
+export type CctokenEvent = TokenFetchedEvent | RefreshFailedEvent | TokenErrorEvent;
+
+/**
+ * Error codes: the module's (invalid_preset, not_loaded, unknown_user,
+ * unknown_task, bad_request, http_status, invalid_response,
+ * unsupported_token_type, network, timeout, too_large, canceled), OAuth
+ * error codes from the token endpoint (invalid_client, invalid_scope, …),
+ * and this host's: closed, module_crashed, bad_module, unsupported_runtime.
+ */
+export type ErrorCode =
+  | "invalid_preset" | "not_loaded" | "unknown_user" | "unknown_task" | "bad_request"
+  | "http_status" | "invalid_response" | "unsupported_token_type"
+  | "network" | "timeout" | "too_large" | "canceled"
+  | "closed" | "module_crashed" | "bad_module" | "unsupported_runtime"
+  | (string & {});
+
+/** The structured error of the module or of this host; never holds a secret or a token. */
+export declare class CctokenError extends Error {
+  readonly name: "CctokenError";
+  code: ErrorCode;
+  /** The preset field at fault, e.g. "preset[0].users[0].client_secret". */
+  field?: string;
+  line?: number;
+  column?: number;
+  /** Every problem of a preset that does not load (code invalid_preset). */
+  issues?: Issue[];
+  user?: string;
+  /** The token endpoint's HTTP status. */
+  status?: number;
+  /** The OAuth error code when the token endpoint sent one (same as code). */
+  oauthError?: string;
+  /** The endpoint's error_description. */
+  description?: string;
+  /** The endpoint's error_uri. */
+  uri?: string;
+  /** Until when the endpoint asked not to be called (Retry-After). */
+  retryAt?: Date;
+  /** Only on module_crashed: the Go runtime's last output. Not enumerable. */
+  readonly moduleOutput?: string;
+  toJSON(): object;
+}
+
+/** Hands out tokens for the users of one preset document. */
+export interface Client {
+  /** The preset's service accounts in document order. */
+  users(): User[];
+  /**
+   * A valid token: cached ones at once (refreshed in the background past
+   * their refresh point); concurrent callers share one request.
+   */
+  token(user: string, options?: TokenOptions): Promise<Token>;
+  /** The headers an authenticated request of user carries. */
+  headers(user: string, options?: TokenOptions): Promise<Record<string, string>>;
+  /**
+   * fetch() as user: adds the token's headers (replacing Authorization;
+   * Cookie only where the platform allows scripts to set it, so not in
+   * browsers); on a 401 with error="invalid_token" drops the token and
+   * retries once when the body can be replayed (no body, string,
+   * ArrayBuffer, typed array, Blob, URLSearchParams, FormData; not a stream
+   * or a Request with a body).
+   */
+  fetch(user: string, input: RequestInfo | URL, init?: RequestInit, options?: TokenOptions): Promise<Response>;
+  /** Drops every cached token of user so the next call fetches a new one. */
+  invalidate(user: string): Promise<void>;
+  /** Releases the module; operations in flight fail with code "closed". */
+  close(): void;
+}
+
+/** Loads a preset and returns a client; a preset that does not load throws code invalid_preset. */
+export declare function createClient(options: ClientOptions): Promise<Client>;
+
+/** Every issue in a preset document (empty when clean); ${env:NAME} references are taken as set. */
+export declare function lint(text: PresetSource, options: { wasm: WasmSource }): Promise<Issue[]>;

@@ -1,0 +1,1045 @@
+// cctoken for JavaScript: OAuth 2.0 client-credentials tokens from the
+// cctoken WebAssembly module, in browsers, Node.js and workers.
+//
+// The module (wasm/ABI.md) decides everything about a token: how to ask for
+// it, how long to use it, when to refresh it and how to back off. This file
+// is a host: it runs the module on @bjorn3/browser_wasi_shim, performs the
+// HTTP exchanges the module asks for with fetch, keeps the module's last
+// answer per token as a memo so that a cached token costs no call into wasm,
+// and shares one request among concurrent callers.
+//
+// No Node-only import at the top level: the file runs unbundled in Node and
+// bundles for browsers and edge workers as it is.
+
+import { WASI, File, OpenFile, ConsoleStdout } from "@bjorn3/browser_wasi_shim";
+
+/** The module ABI this host speaks (wasm/ABI.md). */
+export const ABI_VERSION = 1;
+
+/** Largest token endpoint body handed to the module (1 MiB). */
+const MAX_BODY = 1 << 20;
+const DEFAULT_TIMEOUT_MS = 30_000;
+/** Effects one operation may ask for before the host gives up on it. */
+const MAX_STEPS = 32;
+/** How much of the module's stdout/stderr (Go runtime crash reports) is kept. */
+const OUTPUT_TAIL = 4096;
+
+// WASI numbers used by the imports overridden below.
+const ERRNO_SUCCESS = 0;
+const ERRNO_INVAL = 28;
+const CLOCK_REALTIME = 0;
+const CLOCK_MONOTONIC = 1;
+
+/**
+ * Error codes that are not OAuth errors from the token endpoint: the
+ * module's own (wasm/ABI.md) and this host's (closed, module_crashed,
+ * bad_module, unsupported_runtime).
+ */
+const NON_OAUTH_CODES = new Set([
+  "invalid_preset", "not_loaded", "unknown_user", "unknown_task", "bad_request",
+  "http_status", "invalid_response", "unsupported_token_type",
+  "network", "timeout", "too_large", "canceled",
+  "closed", "module_crashed", "bad_module", "unsupported_runtime",
+]);
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+const noop = () => {};
+const inspectSymbol = Symbol.for("nodejs.util.inspect.custom");
+
+// ---------------------------------------------------------------------------
+// Errors
+
+/**
+ * The structured error of the module (a preset that does not load, an
+ * unknown user, a token endpoint that said no) or of this host. It never
+ * holds a client secret or a token.
+ */
+export class CctokenError extends Error {
+  /**
+   * @param {string} message
+   * @param {{code: string, field?: string, line?: number, column?: number,
+   *   issues?: Issue[], user?: string, status?: number, oauthError?: string,
+   *   description?: string, uri?: string, retryAt?: Date}} fields
+   * @param {{cause?: unknown}} [options]
+   */
+  constructor(message, fields, options) {
+    super(message, options);
+    this.name = "CctokenError";
+    /** @type {string} */
+    this.code = fields.code;
+    for (const k of ["field", "line", "column", "issues", "user", "status", "oauthError", "description", "uri", "retryAt"]) {
+      if (fields[k] !== undefined && fields[k] !== null && fields[k] !== "" && fields[k] !== 0) this[k] = fields[k];
+    }
+  }
+
+  toJSON() {
+    /** @type {Record<string, unknown>} */
+    const out = { name: this.name, code: this.code, message: this.message };
+    for (const k of ["field", "line", "column", "issues", "user", "status", "oauthError", "description", "uri", "retryAt"]) {
+      if (this[k] !== undefined) out[k] = this[k];
+    }
+    return out;
+  }
+}
+
+/**
+ * Turns the module's error object into a CctokenError (same text as the Go
+ * host). scrub removes credentials the host knows of from endpoint-supplied
+ * text.
+ * @param {any} e
+ * @param {(s: string) => string} [scrub]
+ */
+function moduleError(e, scrub = (s) => s) {
+  const code = typeof e?.code === "string" && e.code !== "" ? e.code : "bad_module";
+  const text = typeof e?.message === "string" && e.message !== "" ? e.message : code;
+  const user = typeof e?.user === "string" ? e.user : undefined;
+  const str = (v) => (typeof v === "string" ? scrub(v) : undefined);
+  return new CctokenError(scrub(`cctoken: ${user ? `user ${user}: ` : ""}${text}`), {
+    code,
+    field: e?.field,
+    line: e?.line,
+    column: e?.column,
+    issues: Array.isArray(e?.issues) ? e.issues.map((i) => copyIssue(i, scrub)) : undefined,
+    user,
+    status: e?.status,
+    oauthError: NON_OAUTH_CODES.has(code) ? undefined : code,
+    description: str(e?.error_description),
+    uri: str(e?.error_uri),
+    retryAt: e?.retry_at ? new Date(e.retry_at) : undefined,
+  });
+}
+
+function copyIssue(i, scrub = (s) => s) {
+  /** @type {Issue} */
+  const out = { field: i.field ?? "", line: i.line || undefined, column: i.column || undefined, message: scrub(i.message ?? "") };
+  if (out.line === undefined) delete out.line;
+  if (out.column === undefined) delete out.column;
+  return out;
+}
+
+function closedError() {
+  return new CctokenError("cctoken: the client is closed", { code: "closed" });
+}
+
+// ---------------------------------------------------------------------------
+// Tokens
+
+/** Access token and headers of each Token, out of reach of console.log. */
+const secrets = new WeakMap();
+
+/**
+ * An access token and what a request made with it carries. The token and
+ * the headers are getters backed by a private store: printing, logging,
+ * JSON.stringify, structuredClone or spreading a Token shows neither.
+ */
+class Token {
+  /** @param {any} r the module's Token answer */
+  constructor(r) {
+    secrets.set(this, {
+      accessToken: String(r.access_token ?? ""),
+      headers: { ...(r.headers ?? {}) },
+      expiresAt: Number(r.expires_at ?? 0),
+    });
+    /** @type {string} */
+    this.user = r.user;
+    /** @type {string} */
+    this.tokenType = r.token_type ?? "Bearer";
+    /** @type {string} */
+    this.expirySource = r.expiry_source ?? "";
+    /** @type {readonly string[]} */
+    this.scopes = Object.freeze(Array.isArray(r.scopes) ? [...r.scopes] : []);
+    Object.freeze(this);
+  }
+
+  /** The access token. */
+  get accessToken() { return secrets.get(this).accessToken; }
+
+  /** A copy of every header an authenticated request carries. */
+  get headers() { return { ...secrets.get(this).headers }; }
+
+  /** When the token expires (a new Date each time). */
+  get expiresAt() { return new Date(secrets.get(this).expiresAt); }
+
+  toString() {
+    return `${this.tokenType} [redacted] (expires ${isoTime(secrets.get(this).expiresAt)})`;
+  }
+
+  toJSON() {
+    const redacted = {};
+    for (const name of Object.keys(secrets.get(this).headers)) redacted[name] = "[redacted]";
+    return {
+      user: this.user,
+      accessToken: "[redacted]",
+      tokenType: this.tokenType,
+      expiresAt: isoTime(secrets.get(this).expiresAt),
+      expirySource: this.expirySource,
+      scopes: [...this.scopes],
+      headers: redacted,
+    };
+  }
+
+  [inspectSymbol]() {
+    return `Token { ${this.toString()}, user: ${JSON.stringify(this.user)}, scopes: ${JSON.stringify(this.scopes)} }`;
+  }
+
+  get [Symbol.toStringTag]() { return "Token"; }
+}
+
+function isoTime(ms) {
+  const d = new Date(ms);
+  return Number.isNaN(d.getTime()) ? "unknown" : d.toISOString();
+}
+
+// ---------------------------------------------------------------------------
+// Loading and running the module
+
+/** Compiled modules by URL string, so a URL is fetched and compiled once. */
+const compiledByURL = new Map();
+
+/**
+ * @param {WasmSource} wasm
+ * @returns {Promise<WebAssembly.Module>}
+ */
+async function compileModule(wasm) {
+  if (wasm === undefined || wasm === null) {
+    throw new TypeError("cctoken: the wasm option is required: a WebAssembly.Module, the bytes of cctoken.wasm, a Response or a URL");
+  }
+  if (wasm instanceof WebAssembly.Module) return wasm;
+  if (typeof wasm === "string" || (typeof URL !== "undefined" && wasm instanceof URL)) return compileURL(String(wasm));
+  if (typeof wasm.then === "function") wasm = await wasm;
+  if (wasm instanceof WebAssembly.Module) return wasm;
+  if (isResponse(wasm)) return compileResponse(wasm);
+  if (wasm instanceof ArrayBuffer || ArrayBuffer.isView(wasm)) {
+    try {
+      return await WebAssembly.compile(wasm);
+    } catch (err) {
+      throw new CctokenError("cctoken: the wasm bytes are not a WebAssembly module", { code: "bad_module" }, { cause: err });
+    }
+  }
+  throw new TypeError("cctoken: the wasm option must be a WebAssembly.Module, an ArrayBuffer or Uint8Array, a Response (or a Promise of one) or a URL");
+}
+
+function isResponse(v) {
+  if (typeof Response !== "undefined" && v instanceof Response) return true;
+  // A Response of another realm or fetch implementation.
+  return typeof v === "object" && v !== null && typeof v.arrayBuffer === "function" && typeof v.status === "number" && typeof v.headers === "object";
+}
+
+async function compileResponse(res) {
+  if (!res.ok) {
+    throw new CctokenError(`cctoken: loading the wasm module failed with HTTP ${res.status}`, { code: "bad_module", status: res.status });
+  }
+  try {
+    const type = res.headers?.get?.("content-type") ?? "";
+    // compileStreaming insists on this media type; anything else is read
+    // whole and compiled from bytes.
+    if (typeof WebAssembly.compileStreaming === "function" && typeof Response !== "undefined" &&
+        res instanceof Response && /^application\/wasm\s*(;|$)/i.test(type)) {
+      return await WebAssembly.compileStreaming(res);
+    }
+    return await WebAssembly.compile(await res.arrayBuffer());
+  } catch (err) {
+    throw new CctokenError("cctoken: the wasm response is not a WebAssembly module", { code: "bad_module" }, { cause: err });
+  }
+}
+
+function compileURL(url) {
+  let p = compiledByURL.get(url);
+  if (!p) {
+    p = url.startsWith("file:") ? compileFile(url) : globalThis.fetch(url).then(compileResponse, (err) => {
+      throw new CctokenError("cctoken: the wasm module could not be fetched", { code: "bad_module" }, { cause: err });
+    });
+    compiledByURL.set(url, p);
+    p.catch(() => compiledByURL.delete(url));
+  }
+  return p;
+}
+
+async function compileFile(url) {
+  // Only Node-like runtimes have file: URLs. The specifier is a variable so
+  // that bundlers targeting browsers and workers leave the import alone.
+  const fsModule = "node:fs/promises";
+  let bytes;
+  try {
+    const fs = await import(/* webpackIgnore: true */ /* @vite-ignore */ fsModule);
+    bytes = await fs.readFile(new URL(url));
+  } catch (err) {
+    throw new CctokenError("cctoken: the wasm file could not be read", { code: "bad_module" }, { cause: err });
+  }
+  return compileModule(bytes);
+}
+
+/** The last bytes the module wrote to stdout/stderr: only a Go runtime crash writes there. */
+class OutputTail {
+  constructor() { this.text = ""; this.dec = new TextDecoder(); }
+  /** @param {Uint8Array} bytes */
+  write(bytes) {
+    this.text = (this.text + this.dec.decode(bytes, { stream: true })).slice(-OUTPUT_TAIL);
+  }
+}
+
+/**
+ * One instantiated module. Calls are synchronous and JavaScript runs one
+ * thing at a time, so each answer is read in full before anything else can
+ * call in: that is the serialisation the module needs.
+ */
+class Instance {
+  /** @param {WebAssembly.Exports} exports @param {OutputTail} output */
+  constructor(exports, output) {
+    this.exports = exports;
+    this.output = output;
+    /** @type {CctokenError | undefined} */
+    this.crashed = undefined;
+  }
+
+  /** @param {WebAssembly.Module} module */
+  static async create(module) {
+    const crypto = globalThis.crypto;
+    if (!crypto || typeof crypto.getRandomValues !== "function") {
+      throw new CctokenError("cctoken: this runtime has no crypto.getRandomValues, which the module needs as its random source", { code: "unsupported_runtime" });
+    }
+    const output = new OutputTail();
+    const fds = [
+      new OpenFile(new File([])),
+      new ConsoleStdout((b) => output.write(b)),
+      new ConsoleStdout((b) => output.write(b)),
+    ];
+    // debug: false, because the shim logs every WASI call to the console
+    // when the option is left out.
+    const wasi = new WASI(["cctoken"], [], fds, { debug: false });
+    /** @type {WebAssembly.Memory | undefined} */
+    let memory;
+    const imports = {
+      ...wasi.wasiImport,
+      // The shim falls back to Math.random when crypto is missing or the
+      // memory is shared; the module needs a real random source or none.
+      random_get(ptr, len) {
+        ptr >>>= 0; len >>>= 0;
+        const buf = memory.buffer;
+        const shared = typeof SharedArrayBuffer !== "undefined" && buf instanceof SharedArrayBuffer;
+        const target = new Uint8Array(buf, ptr, len);
+        for (let i = 0; i < len; i += 65536) {
+          const n = Math.min(65536, len - i);
+          if (shared) {
+            target.set(crypto.getRandomValues(new Uint8Array(n)), i);
+          } else {
+            crypto.getRandomValues(target.subarray(i, i + n));
+          }
+        }
+        return ERRNO_SUCCESS;
+      },
+      // The shim answers 0 for the monotonic clock when performance.now is
+      // missing and for unknown clocks; a frozen clock makes every token look
+      // eternal. The wall clock is Date.now(), the same clock the memo is
+      // checked against.
+      clock_time_get(id, _precision, out) {
+        let ns;
+        if (id === CLOCK_REALTIME) {
+          ns = BigInt(Date.now()) * 1_000_000n;
+        } else if (id === CLOCK_MONOTONIC) {
+          ns = monotonicNanos();
+        } else {
+          return ERRNO_INVAL;
+        }
+        new DataView(memory.buffer).setBigUint64(out >>> 0, ns, true);
+        return ERRNO_SUCCESS;
+      },
+    };
+    let instance;
+    try {
+      instance = await instantiateModule(module, { wasi_snapshot_preview1: imports });
+    } catch (err) {
+      throw new CctokenError("cctoken: the module could not be instantiated; is it cctoken.wasm?", { code: "bad_module" }, { cause: err });
+    }
+    const ex = instance.exports;
+    for (const name of ["memory", "_initialize", "cctoken_abi_version", "cctoken_buffer", "cctoken_call"]) {
+      if (!(name in ex)) {
+        throw new CctokenError("cctoken: the module lacks the cctoken_* reactor exports; rebuild it with build.sh", { code: "bad_module" });
+      }
+    }
+    memory = /** @type {WebAssembly.Memory} */ (ex.memory);
+    try {
+      wasi.initialize(/** @type {any} */ (instance));
+    } catch (err) {
+      throw crashError(err, output);
+    }
+    let version;
+    try {
+      version = /** @type {() => number} */ (ex.cctoken_abi_version)();
+    } catch (err) {
+      throw crashError(err, output);
+    }
+    if (version !== ABI_VERSION) {
+      throw new CctokenError(`cctoken: the module speaks ABI version ${version}, this host speaks ${ABI_VERSION}; use matching versions`, { code: "bad_module" });
+    }
+    return new Instance(ex, output);
+  }
+
+  /**
+   * Sends one call and returns the decoded answer.
+   * @param {object} call
+   * @returns {any}
+   */
+  do(call) {
+    if (this.crashed) throw this.crashed;
+    const ex = /** @type {any} */ (this.exports);
+    const bytes = encoder.encode(JSON.stringify(call));
+    let ptr;
+    try {
+      ptr = ex.cctoken_buffer(bytes.length) >>> 0;
+    } catch (err) {
+      throw this.#crash(err);
+    }
+    const memIn = new Uint8Array(ex.memory.buffer);
+    if (ptr + bytes.length > memIn.length) {
+      throw new CctokenError("cctoken: the module's call buffer is out of range", { code: "bad_module" });
+    }
+    memIn.set(bytes, ptr);
+    let result;
+    try {
+      result = BigInt.asUintN(64, BigInt(ex.cctoken_call(bytes.length)));
+    } catch (err) {
+      throw this.#crash(err);
+    }
+    // Memory may have grown during the call: take a fresh view.
+    const memOut = new Uint8Array(ex.memory.buffer);
+    const at = Number(result >> 32n);
+    const len = Number(result & 0xffff_ffffn);
+    let answer;
+    if (len > 0 && at + len <= memOut.length) {
+      try {
+        answer = JSON.parse(decoder.decode(memOut.subarray(at, at + len)));
+      } catch {
+        answer = undefined;
+      }
+    }
+    if (answer === null || typeof answer !== "object") {
+      throw new CctokenError("cctoken: the module gave an answer that is not a JSON object", { code: "bad_module" });
+    }
+    return answer;
+  }
+
+  /** A trap or a throw out of the module: its state is lost, refuse every later call. */
+  #crash(err) {
+    this.crashed = crashError(err, this.output);
+    return this.crashed;
+  }
+}
+
+/**
+ * Instantiates a compiled module. The synchronous constructor comes first:
+ * with the code already compiled it takes milliseconds, while V8's
+ * asynchronous WebAssembly.instantiate can wait behind the background
+ * tier-up of earlier instances (1-2 s seen on a 2-core machine). A browser
+ * that refuses synchronous instantiation on its main thread throws a
+ * RangeError, and then the asynchronous path is taken.
+ */
+function instantiateModule(module, imports) {
+  try {
+    return new WebAssembly.Instance(module, imports);
+  } catch (err) {
+    if (err instanceof RangeError) return WebAssembly.instantiate(module, imports);
+    throw err;
+  }
+}
+
+let lastMonotonic = 0n;
+function monotonicNanos() {
+  const now = typeof performance !== "undefined" && typeof performance.now === "function"
+    ? BigInt(Math.round(performance.now() * 1e6))
+    : BigInt(Date.now()) * 1_000_000n;
+  if (now > lastMonotonic) lastMonotonic = now;
+  return lastMonotonic;
+}
+
+/** The error for a trap, proc_exit or other throw out of the module. */
+function crashError(err, output) {
+  const what = err && typeof err === "object" && "name" in err ? String(err.name) : "exception";
+  const e = new CctokenError(
+    `cctoken: the module crashed (${what}); this client cannot be used any more, create a new one`,
+    { code: "module_crashed" }, { cause: err });
+  // The Go runtime's crash report, for a developer who looks for it; not
+  // enumerable, so logging the error does not print it.
+  Object.defineProperty(e, "moduleOutput", { value: output.text, enumerable: false });
+  return e;
+}
+
+// ---------------------------------------------------------------------------
+// Input helpers
+
+/** @param {PresetSource} preset */
+function presetText(preset) {
+  if (typeof preset === "string") return preset;
+  if (preset instanceof ArrayBuffer || ArrayBuffer.isView(preset)) return decoder.decode(preset);
+  if (preset !== null && typeof preset === "object") return JSON.stringify(preset);
+  throw new TypeError("cctoken: preset must be the preset document (YAML or JSON text, its bytes, or an object)");
+}
+
+/**
+ * Normalises token options to the module's fields and a memo key.
+ * @param {TokenOptions | undefined} opts
+ */
+function tokenRequest(opts) {
+  /** @type {{scopes?: string[], audience?: string, resource?: string[]}} */
+  const req = {};
+  if (opts === undefined || opts === null) return { req, key: "" };
+  if (typeof opts !== "object") throw new TypeError("cctoken: token options must be an object {scopes, audience, resource}");
+  const list = (v, name) => {
+    if (v === undefined || v === null) return undefined;
+    if (typeof v === "string") v = name === "scopes" ? v.split(" ").filter(Boolean) : [v];
+    if (!Array.isArray(v) || !v.every((s) => typeof s === "string")) {
+      throw new TypeError(`cctoken: ${name} must be a string or an array of strings`);
+    }
+    return v.length ? [...v] : undefined;
+  };
+  const scopes = list(opts.scopes, "scopes");
+  const resource = list(opts.resource, "resource");
+  if (opts.audience !== undefined && opts.audience !== null && typeof opts.audience !== "string") {
+    throw new TypeError("cctoken: audience must be a string");
+  }
+  if (scopes) req.scopes = scopes;
+  if (opts.audience) req.audience = opts.audience;
+  if (resource) req.resource = resource;
+  const key = scopes || req.audience || resource ? JSON.stringify([scopes ?? null, req.audience ?? "", resource ?? null]) : "";
+  return { req, key };
+}
+
+function checkUser(user) {
+  if (typeof user !== "string") throw new TypeError("cctoken: user must be a username string");
+}
+
+/** Looks up exactly the names the module asked for. */
+async function lookupEnv(names, env) {
+  /** @type {Record<string, string>} */
+  const out = {};
+  for (const name of names) {
+    if (typeof name !== "string") continue;
+    let v;
+    if (typeof env === "function") {
+      v = await env(name);
+    } else if (env && Object.prototype.hasOwnProperty.call(env, name)) {
+      v = env[name];
+    }
+    if (v !== undefined && v !== null) out[name] = String(v);
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------
+// The fetch bridge
+
+/** Reads a body of at most max bytes; null when it is longer. */
+async function readCapped(res, max) {
+  if (!res.body || typeof res.body.getReader !== "function") {
+    if (res.body === null) return "";
+    const buf = await res.arrayBuffer();
+    return buf.byteLength > max ? null : decoder.decode(buf);
+  }
+  const reader = res.body.getReader();
+  const chunks = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > max) {
+      reader.cancel().catch(noop);
+      return null;
+    }
+    chunks.push(value);
+  }
+  const all = new Uint8Array(total);
+  let off = 0;
+  for (const c of chunks) { all.set(c, off); off += c.byteLength; }
+  return decoder.decode(all);
+}
+
+const NETWORK_MESSAGES = {
+  ECONNREFUSED: "connection refused",
+  ECONNRESET: "connection reset",
+  EPIPE: "connection closed while sending",
+  ENOTFOUND: "host name not found",
+  EAI_AGAIN: "host name lookup failed",
+  EHOSTUNREACH: "host unreachable",
+  ENETUNREACH: "network unreachable",
+  UND_ERR_SOCKET: "the connection closed unexpectedly",
+  UND_ERR_CLOSED: "the connection closed unexpectedly",
+};
+const STALE_CONNECTION_CODES = new Set(["UND_ERR_SOCKET", "ECONNRESET", "EPIPE"]);
+const TIMEOUT_CODES = new Set(["ETIMEDOUT", "UND_ERR_CONNECT_TIMEOUT", "UND_ERR_HEADERS_TIMEOUT", "UND_ERR_BODY_TIMEOUT"]);
+
+/** The first error code (ECONNREFUSED, UND_ERR_SOCKET, …) in an error's cause chain. */
+function errorCode(err) {
+  for (let e = err, i = 0; e && typeof e === "object" && i < 5; e = e.cause, i++) {
+    if (typeof e.code === "string" && /^[A-Z][A-Z0-9_]{1,48}$/.test(e.code)) return e.code;
+  }
+  return undefined;
+}
+
+/**
+ * Describes a failed exchange without the error's own text, which may hold
+ * the URL (or a header value, for an invalid one).
+ */
+function networkMessage(code) {
+  if (!code) return "the request failed with no response (no connection, a TLS failure, or a browser's CORS refusal)";
+  if (NETWORK_MESSAGES[code]) return `${NETWORK_MESSAGES[code]} (${code})`;
+  if (/CERT|TLS|SSL|SELF_SIGNED|VERIFY/.test(code)) return `TLS handshake failed (${code})`;
+  return `the request failed (${code})`;
+}
+
+// ---------------------------------------------------------------------------
+// Drop-in fetch helpers
+
+let cookieHeaderAllowed;
+/**
+ * Whether this platform lets a script set Cookie on a request: browsers
+ * (pages and workers) drop it silently as a forbidden header; Node, Deno and
+ * edge workers keep it.
+ */
+function cookieAllowed() {
+  if (cookieHeaderAllowed === undefined) {
+    try {
+      cookieHeaderAllowed = new Request("http://127.0.0.1/", { headers: { cookie: "a=b" } }).headers.has("cookie");
+    } catch {
+      cookieHeaderAllowed = false;
+    }
+  }
+  return cookieHeaderAllowed;
+}
+
+function isRequest(v) {
+  return typeof Request !== "undefined" && v instanceof Request;
+}
+
+/** Whether the request can be sent a second time with the same body. */
+function replayable(input, init) {
+  const body = init.body;
+  if (body === undefined) return !isRequest(input) || input.body === null;
+  if (body === null || typeof body === "string" || body instanceof ArrayBuffer || ArrayBuffer.isView(body)) return true;
+  if (typeof Blob !== "undefined" && body instanceof Blob) return true;
+  if (typeof URLSearchParams !== "undefined" && body instanceof URLSearchParams) return true;
+  if (typeof FormData !== "undefined" && body instanceof FormData) return true;
+  return false; // a ReadableStream, an async iterable, …
+}
+
+// ---------------------------------------------------------------------------
+// The client
+
+const internal = Symbol("cctoken.internal");
+
+/**
+ * Hands out tokens for the users of one preset document. Create it with
+ * createClient().
+ */
+class Client {
+  /** @type {Instance | null} */ #inst;
+  #fetchImpl;
+  #env;
+  #timeoutMs;
+  #onEvent;
+  /** @type {any[]} */ #users = [];
+  /** @type {Set<string>} */ #known = new Set();
+  /** user -> (options key -> memo) @type {Map<string, Map<string, {tok: Token, refreshAt: number, useUntil: number}>>} */
+  #memos = new Map();
+  /** user NUL options key -> the token operation in flight @type {Map<string, Promise<Token>>} */
+  #flights = new Map();
+  /** @type {Set<AbortController>} */ #aborts = new Set();
+  /**
+   * Credentials seen leaving in token requests and secrets handed to the
+   * module, in the forms a token endpoint might echo back. The module
+   * redacts a secret as written; these catch its encodings too.
+   * @type {Set<string>}
+   */
+  #sensitive = new Set();
+  #closed = false;
+
+  constructor(token, inst, opts) {
+    if (token !== internal) throw new TypeError("cctoken: use createClient() to make a client");
+    this.#inst = inst;
+    this.#fetchImpl = opts.fetch;
+    this.#env = opts.env;
+    this.#timeoutMs = opts.timeoutMs;
+    this.#onEvent = opts.onEvent;
+  }
+
+  /** @param {string} text */
+  async [internal](text) {
+    const res = await this.#run({ op: "load", text });
+    this.#users = Array.isArray(res?.users) ? res.users : [];
+    this.#known = new Set(this.#users.map((u) => u.username));
+  }
+
+  /** The preset's service accounts in document order, without secrets. */
+  users() {
+    return this.#users.map((u) => structuredCloneJSON(u));
+  }
+
+  /**
+   * A valid token for user. A cached token is returned at once; past its
+   * refresh point it is still returned while one refresh runs in the
+   * background; only a caller with no usable token waits, and concurrent
+   * callers share one request.
+   * @param {string} user
+   * @param {TokenOptions} [options]
+   * @returns {Promise<Token>}
+   */
+  async token(user, options) {
+    checkUser(user);
+    const { req, key } = tokenRequest(options);
+    if (this.#closed) throw closedError();
+    const m = this.#memos.get(user)?.get(key);
+    if (m) {
+      const now = Date.now();
+      if (now < m.useUntil) {
+        if (now >= m.refreshAt) this.#flight(user, key, req, true).catch(noop);
+        return m.tok;
+      }
+    }
+    if (!this.#known.has(user)) {
+      throw new CctokenError(`cctoken: no user ${JSON.stringify(user.slice(0, 64))} in the preset; use one of the usernames it lists`, { code: "unknown_user", field: "user" });
+    }
+    return this.#flight(user, key, req, false);
+  }
+
+  /**
+   * The headers an authenticated request of user carries: Authorization,
+   * the user's headers and its Cookie.
+   * @param {string} user
+   * @param {TokenOptions} [options]
+   */
+  async headers(user, options) {
+    return (await this.token(user, options)).headers;
+  }
+
+  /**
+   * Drops every cached token of user, here and in the module, so the next
+   * call fetches a new one.
+   * @param {string} user
+   */
+  async invalidate(user) {
+    checkUser(user);
+    if (this.#closed) throw closedError();
+    this.#memos.delete(user);
+    await this.#run({ op: "invalidate", user });
+  }
+
+  /**
+   * fetch() as user: adds the token's headers (replacing any Authorization;
+   * Cookie is skipped where the platform forbids it), and when the server
+   * answers 401 with WWW-Authenticate error="invalid_token", drops the token
+   * and retries once with a new one if the body can be sent again.
+   * @param {string} user
+   * @param {RequestInfo | URL} input
+   * @param {RequestInit} [init]
+   * @param {TokenOptions} [options]
+   * @returns {Promise<Response>}
+   */
+  async fetch(user, input, init, options) {
+    init = init ?? {};
+    const canReplay = replayable(input, init);
+    const { key } = tokenRequest(options);
+    const tok = await this.token(user, options);
+    const res = await this.#send(tok, input, init);
+    if (res.status !== 401 || !canReplay || this.#closed) return res;
+    const challenge = await this.#run({
+      op: "challenge", status: res.status, www_authenticate: res.headers.get("www-authenticate") ?? "",
+    });
+    if (!challenge?.invalidate) return res;
+    res.body?.cancel().catch(noop);
+    // Another caller may have replaced the token already: drop it only if
+    // it is still the one the server refused.
+    const current = this.#memos.get(user)?.get(key)?.tok;
+    if (current && current.accessToken === tok.accessToken) await this.invalidate(user);
+    return this.#send(await this.token(user, options), input, init);
+  }
+
+  /** Releases the module instance; operations in flight fail with code closed. */
+  close() {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const c of this.#aborts) c.abort();
+    this.#aborts.clear();
+    this.#memos.clear();
+    this.#inst = null;
+  }
+
+  get [Symbol.toStringTag]() { return "CctokenClient"; }
+
+  [inspectSymbol]() {
+    return `CctokenClient { users: ${JSON.stringify(this.#users.map((u) => u.username))}${this.#closed ? ", closed" : ""} }`;
+  }
+
+  /** @param {Token} tok @param {any} input @param {RequestInit} init */
+  #send(tok, input, init) {
+    const base = init.headers !== undefined ? init.headers : isRequest(input) ? input.headers : undefined;
+    const headers = new Headers(base);
+    headers.delete("authorization");
+    for (const [name, value] of Object.entries(tok.headers)) {
+      if (name.toLowerCase() === "cookie") {
+        if (!cookieAllowed()) continue;
+        const had = headers.get("cookie");
+        headers.set("cookie", had ? `${had}; ${value}` : value);
+      } else {
+        headers.set(name, value);
+      }
+    }
+    return this.#fetchImpl(input, { ...init, headers });
+  }
+
+  /**
+   * Joins the token operation in flight for (user, key) or starts one.
+   * refresh marks a background refresh-ahead.
+   */
+  #flight(user, key, req, refresh) {
+    const fkey = `${user}\u0000${key}`;
+    let p = this.#flights.get(fkey);
+    if (p) return p;
+    // Started on a later tick, so the map holds p before the work can end.
+    p = Promise.resolve().then(() => this.#fetchToken(user, key, req, refresh)).finally(() => {
+      if (this.#flights.get(fkey) === p) this.#flights.delete(fkey);
+    });
+    p.catch(noop); // a background refresh has no one awaiting it
+    this.#flights.set(fkey, p);
+    return p;
+  }
+
+  async #fetchToken(user, key, req, refresh) {
+    let res;
+    try {
+      res = await this.#run({ op: "token", user, ...req, ...(refresh ? { refresh: true } : {}) });
+    } catch (err) {
+      this.#emit({
+        type: "token_error", user, refresh, code: err?.code ?? "error", status: err?.status,
+        oauthError: err?.oauthError, message: err instanceof CctokenError ? err.message : "cctoken: token request failed",
+      });
+      throw err;
+    }
+    const tok = new Token(res);
+    if (this.#closed) throw closedError();
+    let byKey = this.#memos.get(user);
+    if (!byKey) this.#memos.set(user, (byKey = new Map()));
+    byKey.set(key, { tok, refreshAt: Number(res.refresh_at ?? 0), useUntil: Number(res.use_until ?? 0) });
+    if (res.last_error) {
+      const e = moduleError(res.last_error, this.#scrub);
+      this.#emit({
+        type: "refresh_failed", user, code: e.code, status: e.status, oauthError: e.oauthError,
+        message: e.message, retryAt: new Date(Number(res.refresh_at ?? 0)), expiresAt: tok.expiresAt,
+      });
+    } else {
+      this.#emit({ type: "token_fetched", user, refresh, expiresAt: tok.expiresAt, expirySource: tok.expirySource, scopes: [...tok.scopes] });
+    }
+    return tok;
+  }
+
+  /** Replaces every known credential in text with [redacted]. */
+  #scrub = (text) => {
+    if (typeof text !== "string" || this.#sensitive.size === 0) return text;
+    let out = text;
+    for (const v of [...this.#sensitive].sort((a, b) => b.length - a.length)) {
+      if (out.includes(v)) out = out.split(v).join("[redacted]");
+    }
+    return out;
+  };
+
+  /** Records the credentials of a token request: Basic credentials and secret form fields. */
+  #noteCredentials(req) {
+    const add = (v) => { if (typeof v === "string" && v.length >= 6) this.#sensitive.add(v); };
+    for (const [name, value] of Object.entries(req.header ?? {})) {
+      if (name.toLowerCase() !== "authorization" || typeof value !== "string") continue;
+      add(value);
+      const cred = value.replace(/^\S+\s+/, "");
+      add(cred);
+      try {
+        const decoded = atob(cred);
+        add(decoded);
+        add(decoded.slice(decoded.indexOf(":") + 1));
+      } catch {
+        // not base64: nothing more to note
+      }
+    }
+    if (typeof req.body === "string") {
+      for (const pair of req.body.split("&")) {
+        const eq = pair.indexOf("=");
+        const name = pair.slice(0, eq);
+        if (eq <= 0 || !/^(client_secret|client_assertion)$/.test(name)) continue;
+        const raw = pair.slice(eq + 1);
+        add(raw);
+        try {
+          add(decodeURIComponent(raw.replace(/\+/g, " ")));
+        } catch {
+          // malformed escape: the raw form is noted
+        }
+      }
+    }
+  }
+
+  #emit(event) {
+    if (!this.#onEvent || this.#closed) return;
+    for (const k of Object.keys(event)) if (event[k] === undefined) delete event[k];
+    try {
+      this.#onEvent(event);
+    } catch {
+      // A listener's failure is not the token's.
+    }
+  }
+
+  /**
+   * Drives one operation to its end, performing every effect the module
+   * asks for, and returns its result.
+   */
+  async #run(call) {
+    if (this.#closed || !this.#inst) throw closedError();
+    let a = this.#inst.do(call);
+    for (let step = 0; step <= MAX_STEPS; step++) {
+      if (a.error) throw moduleError(a.error, this.#scrub);
+      if (a.http && step < MAX_STEPS) {
+        this.#noteCredentials(a.http);
+        const outcome = await this.#perform(a.http);
+        if (this.#closed || !this.#inst) throw closedError();
+        a = this.#inst.do({ op: "resume", task: a.task, ...outcome });
+      } else if (Array.isArray(a.env) && step < MAX_STEPS) {
+        const env = await lookupEnv(a.env, this.#env);
+        if (this.#closed || !this.#inst) throw closedError();
+        for (const v of Object.values(env)) if (v.length >= 8) this.#sensitive.add(v);
+        a = this.#inst.do({ op: "resume", task: a.task, env });
+      } else if ("result" in a) {
+        return a.result;
+      } else if (a.http || Array.isArray(a.env)) {
+        throw new CctokenError(`cctoken: the module asked for more than ${MAX_STEPS} exchanges in one operation`, { code: "bad_module" });
+      } else {
+        break;
+      }
+    }
+    throw new CctokenError("cctoken: the module's answer is not one this host understands", { code: "bad_module" });
+  }
+
+  /**
+   * The fetch bridge: sends the module's request as it is, with no
+   * redirects followed, a timeout and a 1 MiB cap on the body, and returns
+   * what to resume the task with.
+   */
+  async #perform(req) {
+    const ctrl = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => { timedOut = true; ctrl.abort(); }, this.#timeoutMs);
+    this.#aborts.add(ctrl);
+    try {
+      const method = typeof req.method === "string" && req.method ? req.method : "GET";
+      /** @type {RequestInit} */
+      const init = { method, headers: req.header ?? {}, redirect: "manual", signal: ctrl.signal };
+      if (typeof req.body === "string" && req.body !== "" && method !== "GET" && method !== "HEAD") init.body = req.body;
+      let res;
+      for (let attempt = 1; ; attempt++) {
+        try {
+          res = await this.#fetchImpl(req.url, init);
+          break;
+        } catch (err) {
+          // A kept-alive connection the server closed just as it was reused
+          // fails before any answer; like Go's transport, send once more on
+          // a new one. A second client-credentials grant is harmless.
+          if (attempt < 2 && !timedOut && !this.#closed && STALE_CONNECTION_CODES.has(errorCode(err))) continue;
+          throw err;
+        }
+      }
+      // A browser hides a redirect behind an opaque response of status 0;
+      // it is a redirect all the same, and is not followed.
+      const status = res.type === "opaqueredirect" ? 302 : res.status;
+      // Repeated headers (Set-Cookie comes one by one) joined with ", ".
+      const seen = new Map();
+      res.headers.forEach((value, name) => {
+        seen.set(name, seen.has(name) ? `${seen.get(name)}, ${value}` : value);
+      });
+      /** @type {Record<string, string>} */
+      const header = Object.fromEntries(seen);
+      const length = Number(res.headers.get("content-length"));
+      if (Number.isFinite(length) && length > MAX_BODY) {
+        res.body?.cancel().catch(noop);
+        return { failure: { kind: "too_large", message: "the token endpoint's answer is larger than 1 MiB" } };
+      }
+      const body = await readCapped(res, MAX_BODY);
+      if (body === null) {
+        return { failure: { kind: "too_large", message: "the token endpoint's answer is larger than 1 MiB" } };
+      }
+      return { response: { status, header, body } };
+    } catch (err) {
+      if (this.#closed) return { failure: { kind: "canceled", message: "the client was closed" } };
+      const code = errorCode(err);
+      if (timedOut || TIMEOUT_CODES.has(code) || err?.name === "TimeoutError") {
+        return { failure: { kind: "timeout", message: `the token endpoint did not answer within ${this.#timeoutMs} ms` } };
+      }
+      if (err?.name === "AbortError") return { failure: { kind: "canceled", message: "the request was canceled" } };
+      return { failure: { kind: "network", message: networkMessage(code) } };
+    } finally {
+      clearTimeout(timer);
+      this.#aborts.delete(ctrl);
+    }
+  }
+}
+
+function structuredCloneJSON(v) {
+  return JSON.parse(JSON.stringify(v));
+}
+
+// ---------------------------------------------------------------------------
+// Public entry points
+
+/**
+ * Loads a preset document and returns a client for its users. A document
+ * that does not load gives a CctokenError with code invalid_preset listing
+ * every issue.
+ * @param {ClientOptions} options
+ * @returns {Promise<Client>}
+ */
+export async function createClient(options) {
+  if (!options || typeof options !== "object") throw new TypeError("cctoken: createClient needs {preset, wasm}");
+  const text = presetText(options.preset);
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  if (typeof timeoutMs !== "number" || !(timeoutMs > 0) || !Number.isFinite(timeoutMs)) {
+    throw new TypeError("cctoken: timeoutMs must be a positive number of milliseconds");
+  }
+  const fetchOption = options.fetch;
+  if (fetchOption !== undefined && typeof fetchOption !== "function") throw new TypeError("cctoken: fetch must be a function");
+  if (options.onEvent !== undefined && typeof options.onEvent !== "function") throw new TypeError("cctoken: onEvent must be a function");
+  const env = options.env ?? globalThis.process?.env ?? {};
+  if (typeof env !== "function" && typeof env !== "object") throw new TypeError("cctoken: env must be an object or a function name => value");
+  const fetchImpl = fetchOption
+    ? (input, init) => fetchOption(input, init)
+    : (input, init) => globalThis.fetch(input, init);
+
+  const inst = await Instance.create(await compileModule(options.wasm));
+  const client = new Client(internal, inst, { fetch: fetchImpl, env, timeoutMs, onEvent: options.onEvent });
+  try {
+    await client[internal](text);
+  } catch (err) {
+    client.close();
+    throw err;
+  }
+  return client;
+}
+
+/**
+ * Checks a preset document and returns every issue in it (none when it is
+ * clean). ${env:NAME} references are taken as set.
+ * @param {PresetSource} text
+ * @param {{wasm: WasmSource}} options
+ * @returns {Promise<Issue[]>}
+ */
+export async function lint(text, options) {
+  const doc = presetText(text);
+  const inst = await Instance.create(await compileModule(options?.wasm));
+  const a = inst.do({ op: "lint", text: doc });
+  if (a.error) throw moduleError(a.error);
+  const issues = a.result?.issues;
+  return Array.isArray(issues) ? issues.map((i) => copyIssue(i)) : [];
+}
+
+/**
+ * @typedef {WebAssembly.Module | ArrayBuffer | ArrayBufferView | Response | PromiseLike<Response | WebAssembly.Module> | string | URL} WasmSource
+ * @typedef {string | ArrayBuffer | ArrayBufferView | object} PresetSource
+ * @typedef {{scopes?: string[] | string, audience?: string, resource?: string[] | string}} TokenOptions
+ * @typedef {{field: string, line?: number, column?: number, message: string}} Issue
+ * @typedef {{preset: PresetSource, wasm: WasmSource,
+ *   env?: Record<string, string | undefined> | ((name: string) => string | undefined | null | Promise<string | undefined | null>),
+ *   fetch?: typeof fetch, timeoutMs?: number, onEvent?: (event: object) => void}} ClientOptions
+ */
