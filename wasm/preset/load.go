@@ -7,7 +7,6 @@ import (
 	"maps"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
 
 	"github.com/goccy/go-yaml/ast"
@@ -517,29 +516,4 @@ func (l *loader) unknown(fs []field, lv level) (meant map[string]bool) {
 		l.add(f.key, f.path, msg)
 	}
 	return meant
-}
-
-// pathJoin appends a key to a field path, quoting keys that would make the
-// path ambiguous or unreadable.
-func pathJoin(path, key string) string {
-	if !plainKey(key) {
-		key = strconv.Quote(key)
-	}
-	if path == "" {
-		return key
-	}
-	return path + "." + key
-}
-
-func plainKey(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c <= ' ' || c >= 0x7f || c == '.' || c == '[' || c == ']' || c == '"' {
-			return false
-		}
-	}
-	return true
 }

@@ -1,128 +1,15 @@
 package preset
 
-import (
-	"github.com/goccy/go-yaml/ast"
+import "github.com/cctoken/cctoken/wasm/yamlnode"
+
+// Readers of the go-yaml AST, shared with package keboola.
+var (
+	unwrap   = yamlnode.Unwrap
+	position = yamlnode.Position
+	pairs    = yamlnode.Pairs
+	items    = yamlnode.Items
+	isNull   = yamlnode.IsNull
+	scalar   = yamlnode.Scalar
+	kind     = yamlnode.Kind
+	pathJoin = yamlnode.Join
 )
-
-// The loader reads the go-yaml AST rather than decoding into structs: the
-// AST keeps the line and column of every node (so each Issue can point at
-// it), and it avoids the reflection-based decoder in the wasm build.
-
-// unwrap strips anchors, tags and explicit "? key" markers, which carry no
-// meaning for presets. Aliases are kept so the caller can reject them.
-func unwrap(n ast.Node) ast.Node {
-	for range 64 { // bounded: tags and anchors can be stacked
-		switch v := n.(type) {
-		case *ast.AnchorNode:
-			if v == nil {
-				return nil
-			}
-			n = v.Value
-		case *ast.TagNode:
-			if v == nil {
-				return nil
-			}
-			n = v.Value
-		case *ast.MappingKeyNode:
-			if v == nil {
-				return nil
-			}
-			n = v.Value
-		default:
-			return n
-		}
-	}
-	return n
-}
-
-// position is the 1-based line and column of n, or zeros when unknown. For
-// a block map it is the first key, since go-yaml starts those at the ':'.
-func position(n ast.Node) (line, col int) {
-	if n == nil {
-		return 0, 0
-	}
-	if m, ok := n.(*ast.MappingNode); ok && m != nil && !m.IsFlowStyle && len(m.Values) > 0 && m.Values[0] != nil {
-		if m.Values[0].Key != nil {
-			return position(m.Values[0].Key)
-		}
-	}
-	tk := n.GetToken()
-	if tk == nil || tk.Position == nil {
-		return 0, 0
-	}
-	return tk.Position.Line, tk.Position.Column
-}
-
-// pairs returns the key/value pairs of a map node.
-func pairs(n ast.Node) ([]*ast.MappingValueNode, bool) {
-	switch v := n.(type) {
-	case *ast.MappingNode:
-		if v != nil {
-			return v.Values, true
-		}
-	case *ast.MappingValueNode:
-		if v != nil {
-			return []*ast.MappingValueNode{v}, true
-		}
-	}
-	return nil, false
-}
-
-// items returns the entries of a list node.
-func items(n ast.Node) ([]ast.Node, bool) {
-	if s, ok := n.(*ast.SequenceNode); ok && s != nil {
-		return s.Values, true
-	}
-	return nil, false
-}
-
-// isNull reports an explicit null or an empty value (`key:` with nothing after).
-func isNull(n ast.Node) bool {
-	if n == nil {
-		return true
-	}
-	_, ok := n.(*ast.NullNode)
-	return ok
-}
-
-// scalar returns the text of a scalar node. Numbers and booleans come back
-// as written (client_id: 0012 stays "0012"), so string fields accept them.
-func scalar(n ast.Node) (string, bool) {
-	switch v := n.(type) {
-	case *ast.StringNode:
-		if v != nil {
-			return v.Value, true
-		}
-	case *ast.LiteralNode:
-		if v == nil || v.Value == nil {
-			return "", true
-		}
-		return v.Value.Value, true
-	case *ast.IntegerNode, *ast.FloatNode, *ast.BoolNode, *ast.InfinityNode, *ast.NanNode:
-		if tk := n.GetToken(); tk != nil {
-			return tk.Value, true
-		}
-	}
-	return "", false
-}
-
-// kind names what a node is, for "expected X, found Y" messages.
-func kind(n ast.Node) string {
-	switch n.(type) {
-	case nil, *ast.NullNode:
-		return "an empty value"
-	case *ast.MappingNode, *ast.MappingValueNode:
-		return "a map"
-	case *ast.SequenceNode:
-		return "a list"
-	case *ast.StringNode, *ast.LiteralNode:
-		return "a string"
-	case *ast.IntegerNode, *ast.FloatNode, *ast.InfinityNode, *ast.NanNode:
-		return "a number"
-	case *ast.BoolNode:
-		return "a boolean"
-	case *ast.AliasNode:
-		return "an alias"
-	}
-	return "an unsupported value"
-}
