@@ -59,43 +59,12 @@ func main() {
 }
 
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		fmt.Fprint(stdout, usage)
-		if len(args) == 0 {
-			return 2
-		}
-		return 0
-	}
 	c := &cmd{ctx: ctx, stdin: stdin, stdout: stdout, stderr: stderr}
-	var err error
-	switch args[0] {
-	case "lint":
-		err = c.lint(args[1:])
-	case "token":
-		err = c.token(args[1:])
-	case "validate":
-		err = c.validate(args[1:])
-	default:
-		fmt.Fprintf(stderr, "cctoken: unknown command %q\n\n%s", args[0], usage)
-		return 2
-	}
-	var ex exitError
-	switch {
-	case err == nil:
-		return 0
-	case errors.As(err, &ex):
-		return int(ex)
-	case errors.Is(err, flag.ErrHelp):
-		fmt.Fprint(stdout, usage)
-		return 0
-	default:
-		fmt.Fprintln(stderr, strings.TrimPrefix(errorText(err), "cctoken: "))
-		var ue usageError
-		if errors.As(err, &ue) {
-			return 2
-		}
-		return 1
-	}
+	return cliout.Run(args, usage, stdout, stderr, cliout.Commands{
+		"lint":     c.lint,
+		"token":    c.token,
+		"validate": c.validate,
+	}, errorText)
 }
 
 // errorText is what the native command prints for an error: the module's
@@ -108,13 +77,12 @@ func errorText(err error) string {
 	return err.Error()
 }
 
-type exitError int
+type (
+	exitError  = cliout.ExitError
+	usageError = cliout.UsageError
+)
 
-func (e exitError) Error() string { return fmt.Sprintf("exit %d", int(e)) }
-
-type usageError struct{ msg string }
-
-func (e usageError) Error() string { return e.msg }
+var parse = cliout.ParseFlags
 
 type cmd struct {
 	ctx            context.Context
@@ -122,27 +90,6 @@ type cmd struct {
 	stdout, stderr io.Writer
 	verbose        bool
 	caFile         string
-}
-
-// parse parses flags that may come before or after the positional
-// arguments, as the native command does.
-func parse(fs *flag.FlagSet, args []string) ([]string, error) {
-	fs.SetOutput(io.Discard)
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				return nil, err
-			}
-			return nil, usageError{"cctoken " + fs.Name() + ": " + err.Error()}
-		}
-		args = fs.Args()
-		if len(args) == 0 {
-			return pos, nil
-		}
-		pos = append(pos, args[0])
-		args = args[1:]
-	}
 }
 
 func (c *cmd) netFlags(fs *flag.FlagSet) {
@@ -177,7 +124,7 @@ func (c *cmd) lint(args []string) error {
 		return err
 	}
 	if len(pos) != 1 {
-		return usageError{"usage: cctoken lint FILE [--user U]"}
+		return usageError("usage: cctoken lint FILE [--user U]")
 	}
 	text, err := c.readFile(pos[0])
 	if err != nil {
@@ -233,7 +180,7 @@ func (c *cmd) token(args []string) error {
 		return err
 	}
 	if len(pos) != 1 {
-		return usageError{"usage: cctoken token FILE [--user U] [--json]"}
+		return usageError("usage: cctoken token FILE [--user U] [--json]")
 	}
 	d, users, err := c.load(pos[0], *user)
 	if err != nil {
@@ -242,7 +189,7 @@ func (c *cmd) token(args []string) error {
 	u := *user
 	if u == "" {
 		if len(users) != 1 {
-			return usageError{"cctoken token: the preset has " + fmt.Sprint(len(users)) + " users; pick one with --user (" + cliout.UserList(names(users)) + ")"}
+			return usageError("cctoken token: the preset has " + fmt.Sprint(len(users)) + " users; pick one with --user (" + cliout.UserList(names(users)) + ")")
 		}
 		u = users[0].Username
 	}
@@ -274,7 +221,7 @@ func (c *cmd) validate(args []string) error {
 		return err
 	}
 	if len(pos) != 1 {
-		return usageError{"usage: cctoken validate FILE [--json]"}
+		return usageError("usage: cctoken validate FILE [--json]")
 	}
 	d, users, err := c.load(pos[0], "")
 	if err != nil {

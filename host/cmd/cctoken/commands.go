@@ -25,7 +25,7 @@ func (e *cliEnv) token(args []string) error {
 		return err
 	}
 	if len(pos) != 1 {
-		return usageError{"usage: cctoken token FILE [--user U] [--json]"}
+		return usageError("usage: cctoken token FILE [--user U] [--json]")
 	}
 	e.username = *user // also names the user of an imported document
 	c, err := e.client(pos[0])
@@ -37,7 +37,7 @@ func (e *cliEnv) token(args []string) error {
 	if u == "" {
 		users := c.Users()
 		if len(users) != 1 {
-			return usageError{"cctoken token: the preset has " + fmt.Sprint(len(users)) + " users; pick one with --user (" + userList(users) + ")"}
+			return usageError("cctoken token: the preset has " + fmt.Sprint(len(users)) + " users; pick one with --user (" + userList(users) + ")")
 		}
 		u = users[0].Username
 	}
@@ -73,7 +73,7 @@ func (e *cliEnv) validate(args []string) error {
 		return err
 	}
 	if len(pos) != 1 {
-		return usageError{"usage: cctoken validate FILE [--json]"}
+		return usageError("usage: cctoken validate FILE [--json]")
 	}
 	c, err := e.client(pos[0])
 	if err != nil {
@@ -149,7 +149,7 @@ func (e *cliEnv) request(args []string) error {
 		return err
 	}
 	if len(pos) != 2 || *user == "" {
-		return usageError{"usage: cctoken request FILE --user U [-X METHOD] [-H 'Name: value']... [-d DATA] URL"}
+		return usageError("usage: cctoken request FILE --user U [-X METHOD] [-H 'Name: value']... [-d DATA] URL")
 	}
 	e.username = *user
 	c, err := e.client(pos[0])
@@ -175,12 +175,12 @@ func (e *cliEnv) request(args []string) error {
 	}
 	req, err := http.NewRequestWithContext(e.ctx, *method, pos[1], body)
 	if err != nil {
-		return usageError{"cctoken request: " + err.Error()}
+		return usageError("cctoken request: " + err.Error())
 	}
 	for _, h := range headers {
 		name, value, ok := strings.Cut(h, ":")
 		if !ok {
-			return usageError{"cctoken request: -H takes 'Name: value', got " + fmt.Sprintf("%q", name)}
+			return usageError("cctoken request: -H takes 'Name: value', got " + fmt.Sprintf("%q", name))
 		}
 		req.Header.Add(strings.TrimSpace(name), strings.TrimSpace(value))
 	}

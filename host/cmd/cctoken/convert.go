@@ -20,7 +20,7 @@ func (e *cliEnv) convert(args []string) error {
 		return err
 	}
 	if len(pos) != 1 {
-		return usageError{"usage: cctoken convert FILE [--user U]"}
+		return usageError("usage: cctoken convert FILE [--user U]")
 	}
 	text, err := e.readFile(pos[0])
 	if err != nil {

@@ -14,7 +14,7 @@ import (
 // validate and an authenticated request, narrated as it goes.
 func (e *cliEnv) demo(args []string) error {
 	if len(args) > 0 {
-		return usageError{"usage: cctoken demo"}
+		return usageError("usage: cctoken demo")
 	}
 	fmt.Fprintln(e.stdout, "Starting a development authorization server and a protected API on 127.0.0.1 …")
 	srv, err := devserver.Start(e.ctx, []devserver.Client{

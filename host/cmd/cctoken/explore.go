@@ -23,7 +23,7 @@ func (e *cliEnv) explore(args []string) error {
 		return err
 	}
 	if len(pos) > 1 {
-		return usageError{"usage: cctoken explore [FILE] [--addr 127.0.0.1:PORT] [--allow-origin ORIGIN]..."}
+		return usageError("usage: cctoken explore [FILE] [--addr 127.0.0.1:PORT] [--allow-origin ORIGIN]...")
 	}
 	var preset []byte
 	if len(pos) == 1 {
@@ -42,11 +42,11 @@ func (e *cliEnv) explore(args []string) error {
 			printIssues(e.stderr, pos[0], he.Issues)
 			return exitError(1)
 		}
-		return usageError{"cctoken explore: " + err.Error()}
+		return usageError("cctoken explore: " + err.Error())
 	}
 	ln, err := explorer.Listen(*addr)
 	if err != nil {
-		return usageError{"cctoken explore: " + err.Error()}
+		return usageError("cctoken explore: " + err.Error())
 	}
 	fmt.Fprintf(e.stdout, "cctoken API explorer: http://%s/\n", ln.Addr())
 	if len(origins) > 0 {

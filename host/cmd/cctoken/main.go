@@ -19,7 +19,6 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
 
 	"github.com/cctoken/cctoken/host"
@@ -55,62 +54,24 @@ func main() {
 
 // run is the whole command, with its streams passed in so tests can drive it.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		fmt.Fprint(stdout, usage)
-		if len(args) == 0 {
-			return 2
-		}
-		return 0
-	}
 	env := &cliEnv{ctx: ctx, stdin: stdin, stdout: stdout, stderr: stderr}
-	var err error
-	switch args[0] {
-	case "lint":
-		err = env.lint(args[1:])
-	case "token":
-		err = env.token(args[1:])
-	case "convert":
-		err = env.convert(args[1:])
-	case "validate":
-		err = env.validate(args[1:])
-	case "request":
-		err = env.request(args[1:])
-	case "demo":
-		err = env.demo(args[1:])
-	case "explore":
-		err = env.explore(args[1:])
-	default:
-		fmt.Fprintf(stderr, "cctoken: unknown command %q\n\n%s", args[0], usage)
-		return 2
-	}
-	var ex exitError
-	switch {
-	case err == nil:
-		return 0
-	case errors.As(err, &ex):
-		return int(ex)
-	case errors.Is(err, flag.ErrHelp):
-		fmt.Fprint(stdout, usage)
-		return 0
-	default:
-		fmt.Fprintln(stderr, strings.TrimPrefix(err.Error(), "cctoken: ")+"")
-		var ue usageError
-		if errors.As(err, &ue) {
-			return 2
-		}
-		return 1
-	}
+	return cliout.Run(args, usage, stdout, stderr, cliout.Commands{
+		"lint":     env.lint,
+		"token":    env.token,
+		"convert":  env.convert,
+		"validate": env.validate,
+		"request":  env.request,
+		"demo":     env.demo,
+		"explore":  env.explore,
+	}, nil)
 }
 
-// exitError ends the command with a status after it has printed its own
-// report.
-type exitError int
+type (
+	exitError  = cliout.ExitError
+	usageError = cliout.UsageError
+)
 
-func (e exitError) Error() string { return fmt.Sprintf("exit %d", int(e)) }
-
-type usageError struct{ msg string }
-
-func (e usageError) Error() string { return e.msg }
+var parse = cliout.ParseFlags
 
 type cliEnv struct {
 	ctx            context.Context
@@ -127,27 +88,6 @@ type cliEnv struct {
 func (e *cliEnv) release(c *host.Client) {
 	if c != e.kept {
 		c.Close()
-	}
-}
-
-// parse parses flags that may come before or after the positional
-// arguments, as people type them.
-func parse(fs *flag.FlagSet, args []string) ([]string, error) {
-	fs.SetOutput(io.Discard)
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				return nil, err // -h: run prints the usage and exits 0
-			}
-			return nil, usageError{"cctoken " + fs.Name() + ": " + err.Error()}
-		}
-		args = fs.Args()
-		if len(args) == 0 {
-			return pos, nil
-		}
-		pos = append(pos, args[0])
-		args = args[1:]
 	}
 }
 
@@ -202,7 +142,7 @@ func (e *cliEnv) lint(args []string) error {
 		return err
 	}
 	if len(pos) != 1 {
-		return usageError{"usage: cctoken lint FILE [--user U]"}
+		return usageError("usage: cctoken lint FILE [--user U]")
 	}
 	text, err := e.readFile(pos[0])
 	if err != nil {
