@@ -41,6 +41,7 @@ type Client struct {
 	}
 	timeout time.Duration
 	closed  atomic.Bool
+	epoch   time.Time // start of the monotonic clock memos use
 }
 
 // User describes one service account of the loaded preset, without its
@@ -106,7 +107,7 @@ func New(ctx context.Context, preset []byte, opts ...Option) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Client{inst: inst, env: o.env, timeout: o.timeout, log: o.log}
+	c := &Client{inst: inst, env: o.env, timeout: o.timeout, log: o.log, epoch: time.Now()}
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
 	}
@@ -172,9 +173,9 @@ func (c *Client) Token(ctx context.Context, user string, opts ...TokenOption) (*
 	}
 	if s := c.slot(key, extra != nil); s != nil {
 		if m := s.p.Load(); m != nil {
-			now := time.Now()
-			if now.Before(m.useUntil) {
-				if !now.Before(m.refreshAt) {
+			now := time.Since(c.epoch) // one monotonic clock read
+			if now < m.useUntil {
+				if now >= m.refreshAt {
 					c.startFlight(key, user, extra, true)
 				}
 				return m.tok, nil
@@ -228,6 +229,17 @@ type flight struct {
 
 type slot struct{ p atomic.Pointer[memo] }
 
+// memoOf converts the module's answer into a memo on the monotonic clock.
+func (c *Client) memoOf(tok *Token, res *tokenResult) *memo {
+	now := time.Now()
+	mono := now.Sub(c.epoch)
+	return &memo{
+		tok:       tok,
+		refreshAt: mono + time.UnixMilli(res.RefreshAt).Sub(now),
+		useUntil:  mono + time.UnixMilli(res.UseUntil).Sub(now),
+	}
+}
+
 // slot finds the memo slot of key, nil when there is none yet.
 func (c *Client) slot(key string, withOptions bool) *slot {
 	if !withOptions {
@@ -249,9 +261,12 @@ func (c *Client) slotFor(key string, withOptions bool) *slot {
 }
 
 type memo struct {
-	tok       *Token
-	refreshAt time.Time
-	useUntil  time.Time
+	tok *Token
+	// On the client's monotonic clock (time since epoch): the module's wall
+	// clock times converted when the memo is stored, so a cached check costs
+	// one clock read and a wall clock step cannot stretch a token's life.
+	refreshAt time.Duration
+	useUntil  time.Duration
 }
 
 // startFlight joins the request in flight for key or starts one. refresh
@@ -279,7 +294,7 @@ func (c *Client) startFlight(key, user string, extra *call, refresh bool) *fligh
 		err := c.run(ctx, req, &res)
 		if err == nil {
 			f.tok = newToken(&res)
-			c.slotFor(key, extra != nil).p.Store(&memo{tok: f.tok, refreshAt: time.UnixMilli(res.RefreshAt), useUntil: time.UnixMilli(res.UseUntil)})
+			c.slotFor(key, extra != nil).p.Store(c.memoOf(f.tok, &res))
 			if res.LastError != nil {
 				c.log.Warn("cctoken: token refresh failed; serving the cached token", "user", user, "code", res.LastError.Code, "retry_at", time.UnixMilli(res.RefreshAt))
 			} else {
