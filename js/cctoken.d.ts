@@ -54,7 +54,7 @@ export interface User {
   preset: number;
   url: string;
   client_id: string;
-  auth_method: "client_secret_basic" | "client_secret_post" | "client_secret_jwt" | "private_key_jwt" | string;
+  auth_method: "client_secret_basic" | "client_secret_post" | string;
   scopes?: string[];
   audience?: string;
   resource?: string[];

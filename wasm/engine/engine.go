@@ -9,9 +9,6 @@
 package engine
 
 import (
-	"crypto/rand"
-	"io"
-	"net/url"
 	"sort"
 	"strings"
 	"time"
@@ -26,7 +23,6 @@ import (
 // calls (the wasm instance is single-threaded anyway).
 type Engine struct {
 	now      func() time.Time
-	random   io.Reader // jti of client assertions; crypto/rand (random_get in the module)
 	accounts map[string]*preset.Account
 	order    []string
 	cache    map[string]*entry
@@ -40,7 +36,7 @@ func New(now func() time.Time) *Engine {
 	if now == nil {
 		now = time.Now
 	}
-	return &Engine{now: now, random: rand.Reader, cache: map[string]*entry{}, tasks: map[uint64]*task{}}
+	return &Engine{now: now, cache: map[string]*entry{}, tasks: map[uint64]*task{}}
 }
 
 // Step is the outcome of an operation or of resuming one: exactly one of
@@ -211,21 +207,11 @@ func (e *Engine) Token(req TokenRequest) Step {
 			return fail(&err)
 		}
 	}
-	httpReq, err := oauth.TokenRequest(&acct, now, e.random)
-	if err != nil {
-		return fail(signingFailed(err, &acct))
-	}
-	// The assertion, if any, is scrubbed from whatever the server answers.
-	var assertion string
-	if acct.Key != nil {
-		if form, err := url.ParseQuery(httpReq.Body); err == nil {
-			assertion = form.Get("client_assertion")
-		}
-	}
-	return e.wait(Step{HTTP: &httpReq}, func(in Input) Step { return e.tokenAnswer(&acct, key, assertion, in) })
+	httpReq := oauth.TokenRequest(&acct)
+	return e.wait(Step{HTTP: &httpReq}, func(in Input) Step { return e.tokenAnswer(&acct, key, in) })
 }
 
-func (e *Engine) tokenAnswer(acct *preset.Account, key, assertion string, in Input) Step {
+func (e *Engine) tokenAnswer(acct *preset.Account, key string, in Input) Step {
 	now := e.now()
 	var err error
 	var tok *oauth.Token
@@ -250,7 +236,7 @@ func (e *Engine) tokenAnswer(acct *preset.Account, key, assertion string, in Inp
 	if oerr == nil {
 		oerr = &oauth.Error{Code: "invalid_response", Message: err.Error()}
 	}
-	ferr := tokenError(oerr, acct, assertion)
+	ferr := tokenError(oerr, acct)
 	if ent == nil {
 		ent = &entry{}
 		e.cache[key] = ent

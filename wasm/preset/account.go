@@ -1,34 +1,11 @@
 package preset
 
-import (
-	"time"
-
-	"github.com/cctoken/cctoken/wasm/jose"
-)
+import "time"
 
 // Auth methods understood by the module.
 const (
 	ClientSecretBasic = "client_secret_basic"
 	ClientSecretPost  = "client_secret_post"
-	// ClientSecretJWT sends a JWT assertion signed with HS256 under the
-	// client secret (RFC 7523 §2.2, OpenID Connect Core §9).
-	ClientSecretJWT = "client_secret_jwt"
-	// PrivateKeyJWT sends a JWT assertion signed with the user's private
-	// key (RFC 7523 §2.2, OpenID Connect Core §9); no secret is sent.
-	PrivateKeyJWT = "private_key_jwt"
-)
-
-// What the aud claim of a JWT client assertion holds.
-const (
-	// AudienceTokenEndpoint is the token endpoint URL, the default: Ory
-	// Hydra accepts nothing else, and Entra ID and Okta document it.
-	AudienceTokenEndpoint = "token_endpoint"
-	// AudienceIssuer is the authorization server's issuer identifier, as
-	// newer guidance (the RFC 7523bis drafts) prefers.
-	AudienceIssuer = "issuer"
-	// AudienceBoth is the array [issuer, token endpoint], which servers of
-	// either kind accept.
-	AudienceBoth = "both"
 )
 
 // How client_secret_basic encodes the id and secret before base64.
@@ -59,7 +36,7 @@ type Account struct {
 	Insecure     bool
 	ClientID     string
 	ClientSecret string
-	AuthMethod   string // ClientSecretBasic, ClientSecretPost, ClientSecretJWT or PrivateKeyJWT
+	AuthMethod   string // ClientSecretBasic or ClientSecretPost
 	// BasicEncoding is BasicEncodingForm or BasicEncodingRaw; it matters
 	// only for ClientSecretBasic.
 	BasicEncoding string
@@ -72,25 +49,7 @@ type Account struct {
 	RefreshSkew   time.Duration // refresh this long before expiry
 	DefaultTTL    time.Duration // lifetime assumed when the server gives none
 	RefreshAhead  float64       // fraction of lifetime after which to refresh in the background
-	// Key signs the client assertion of ClientSecretJWT (an HS256 key
-	// made from the secret) and PrivateKeyJWT (the parsed private_key,
-	// with kid and alg applied); nil for the other methods. It prints as
-	// its algorithm and key id only.
-	Key *jose.Key
-	// Issuer is the authorization server's issuer identifier, used by
-	// AssertionAudience AudienceIssuer and AudienceBoth.
-	Issuer string
-	// AssertionAudience is AudienceTokenEndpoint, AudienceIssuer or
-	// AudienceBoth for the JWT methods, "" for the others.
-	AssertionAudience string
-	// keyText is private_key as given, so errors can be scrubbed of it.
-	keyText string
 }
-
-// PrivateKeyText returns the private_key text the account was loaded
-// with, or "". It exists so error messages can be scrubbed of any part of
-// it; never send or print it.
-func (a *Account) PrivateKeyText() string { return a.keyText }
 
 // Field returns the path of a field of this account, for error messages.
 func (a *Account) Field(name string) string {

@@ -129,25 +129,6 @@ func checkResource(raw string) string {
 	return ""
 }
 
-// checkIssuer returns what is wrong with an issuer identifier, or "". As
-// in OpenID Connect Discovery it is an https (or http) URL without query
-// or fragment; the message never repeats the value.
-func checkIssuer(raw string) string {
-	const example = " Use the issuer of the authorization server (its discovery document's \"issuer\"), e.g. https://auth.example.com."
-	u, err := url.Parse(raw)
-	switch {
-	case raw == "":
-		return "issuer is empty." + example
-	case err != nil || (u.Scheme != "http" && u.Scheme != "https"):
-		return "issuer must be an https:// URL." + example
-	case u.Opaque != "" || u.Host == "" || u.Hostname() == "":
-		return "issuer has no host name." + example
-	case u.User != nil || strings.Contains(raw, "?") || strings.Contains(raw, "#"):
-		return "issuer must not contain a user name, a ?query or a #fragment." + example
-	}
-	return ""
-}
-
 // envRef parses a whole-value ${env:NAME} reference. ref reports whether the
 // value uses ${...} at all, so other forms can be rejected instead of being
 // sent as literal text.
