@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Runs every test of the project on a fresh machine that has Go, Node and
-# npm: installs what the tests need, checks formatting and that build.sh
-# reproduces the committed module, then runs the Go tests (unit, fuzz seed
-# corpora, and end to end against a real authorization server).
+# npm: installs what the tests need (npm packages; Debian's chromium), checks
+# formatting and that build.sh reproduces the committed module and bundle,
+# then runs the JavaScript tests, the Go tests (unit, fuzz seed corpora, end
+# to end against a real authorization server, the WASI command under
+# wasirun) and the explorer in a real browser.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
