@@ -99,7 +99,8 @@ type Error struct {
 	// Code is the module's code (invalid_preset, unknown_user, ...) or, for
 	// token endpoint failures, the OAuth error (invalid_client,
 	// invalid_scope, ...) or one of http_status, invalid_response,
-	// unsupported_token_type, network, timeout, too_large, canceled.
+	// unsupported_token_type, network, timeout, too_large, canceled; for
+	// discovery, issuer_mismatch, invalid_metadata, unsupported_auth_method.
 	Code        string  `json:"code"`
 	Message     string  `json:"message"`
 	Field       string  `json:"field,omitempty"`

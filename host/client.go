@@ -47,9 +47,12 @@ type Client struct {
 // User describes one service account of the loaded preset, without its
 // secret.
 type User struct {
-	Username   string   `json:"username"`
-	Preset     int      `json:"preset"`
+	Username string `json:"username"`
+	Preset   int    `json:"preset"`
+	// URL is the token endpoint; for a preset that gives an issuer, the
+	// issuer until its metadata has been fetched.
 	URL        string   `json:"url"`
+	Issuer     string   `json:"issuer,omitempty"`
 	ClientID   string   `json:"client_id"`
 	AuthMethod string   `json:"auth_method"`
 	Scopes     []string `json:"scopes,omitempty"`

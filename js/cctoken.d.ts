@@ -52,7 +52,10 @@ export interface User {
   username: string;
   /** Index of its preset in the document. */
   preset: number;
+  /** The token endpoint; for a preset that gives an issuer, the issuer until its metadata is fetched. */
   url: string;
+  /** The preset's issuer, when it uses discovery. */
+  issuer?: string;
   client_id: string;
   auth_method: "client_secret_basic" | "client_secret_post" | string;
   scopes?: string[];

@@ -28,6 +28,10 @@ type Engine struct {
 	cache    map[string]*entry
 	tasks    map[uint64]*task
 	next     uint64
+	// Discovered authorization server metadata per issuer, and issuers
+	// whose metadata server asked to wait (see discovery.go).
+	meta     map[string]*metadata
+	metaFail map[string]*metaFailure
 }
 
 // New returns an engine with no preset loaded. now is the clock; nil means
@@ -36,7 +40,8 @@ func New(now func() time.Time) *Engine {
 	if now == nil {
 		now = time.Now
 	}
-	return &Engine{now: now, cache: map[string]*entry{}, tasks: map[uint64]*task{}}
+	return &Engine{now: now, cache: map[string]*entry{}, tasks: map[uint64]*task{},
+		meta: map[string]*metadata{}, metaFail: map[string]*metaFailure{}}
 }
 
 // Step is the outcome of an operation or of resuming one: exactly one of
@@ -136,6 +141,8 @@ func (e *Engine) load(text []byte, env map[string]string, opts []preset.Option) 
 	e.accounts = make(map[string]*preset.Account, len(accounts))
 	e.order = e.order[:0]
 	e.cache = map[string]*entry{}
+	e.meta = map[string]*metadata{}
+	e.metaFail = map[string]*metaFailure{}
 	for i := range accounts {
 		a := &accounts[i]
 		e.accounts[a.Username] = a
@@ -155,9 +162,18 @@ func (e *Engine) Users() Step {
 func (e *Engine) users() UsersResult {
 	out := UsersResult{Users: make([]UserInfo, 0, len(e.order))}
 	for _, name := range e.order {
-		a := e.accounts[name]
+		a := *e.accounts[name]
+		url := a.TokenURL
+		if a.Issuer != "" {
+			// A discovered preset shows its token endpoint and the auth
+			// method in use once the metadata is known, the issuer before.
+			url = a.Issuer
+			if md := e.meta[a.Issuer]; md != nil && applyMetadata(&a, md) == nil {
+				url = a.TokenURL
+			}
+		}
 		out.Users = append(out.Users, UserInfo{
-			Username: a.Username, Preset: a.Preset, URL: a.TokenURL, ClientID: a.ClientID,
+			Username: a.Username, Preset: a.Preset, URL: url, Issuer: a.Issuer, ClientID: a.ClientID,
 			AuthMethod: a.AuthMethod, Scopes: a.Scopes, Audience: a.Audience, Resource: a.Resource,
 		})
 	}
@@ -207,8 +223,25 @@ func (e *Engine) Token(req TokenRequest) Step {
 			return fail(&err)
 		}
 	}
-	httpReq := oauth.TokenRequest(&acct)
-	return e.wait(Step{HTTP: &httpReq}, func(in Input) Step { return e.tokenAnswer(&acct, key, in) })
+	if acct.Issuer == "" {
+		return e.requestToken(&acct, key)
+	}
+	withMeta := func(md *metadata) Step {
+		if err := applyMetadata(&acct, md); err != nil {
+			return fail(err)
+		}
+		return e.requestToken(&acct, key)
+	}
+	if md := e.meta[acct.Issuer]; md != nil {
+		return withMeta(md)
+	}
+	return e.discover(&acct, withMeta)
+}
+
+// requestToken asks the host to send acct's token request.
+func (e *Engine) requestToken(acct *preset.Account, key string) Step {
+	httpReq := oauth.TokenRequest(acct)
+	return e.wait(Step{HTTP: &httpReq}, func(in Input) Step { return e.tokenAnswer(acct, key, in) })
 }
 
 func (e *Engine) tokenAnswer(acct *preset.Account, key string, in Input) Step {

@@ -60,11 +60,15 @@ func unknownUser(user string) *Error {
 // account's secret and any token from what the server said: a confused
 // server may echo them back.
 func tokenError(o *oauth.Error, a *preset.Account) *Error {
+	field := fmt.Sprintf("preset[%d].url", a.Preset)
+	if a.Issuer != "" {
+		field = fmt.Sprintf("preset[%d].issuer", a.Preset)
+	}
 	return &Error{
 		Code:        o.Code,
 		Message:     redact(o.Error(), a),
 		User:        a.Username,
-		Field:       fmt.Sprintf("preset[%d].url", a.Preset),
+		Field:       field,
 		Status:      o.Status,
 		Description: redact(o.Description, a),
 		URI:         redact(o.URI, a),

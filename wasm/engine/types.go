@@ -23,9 +23,12 @@ type UsersResult struct {
 
 // UserInfo describes an account without its secret.
 type UserInfo struct {
-	Username   string   `json:"username"`
-	Preset     int      `json:"preset"`
+	Username string `json:"username"`
+	Preset   int    `json:"preset"`
+	// URL is the token endpoint; for a discovered preset the issuer until
+	// its metadata is known.
 	URL        string   `json:"url"`
+	Issuer     string   `json:"issuer,omitempty"`
 	ClientID   string   `json:"client_id"`
 	AuthMethod string   `json:"auth_method"`
 	Scopes     []string `json:"scopes,omitempty"`

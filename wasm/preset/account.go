@@ -28,15 +28,23 @@ const (
 // been resolved from its preset and every ${env:NAME} reference replaced.
 // It is what the rest of the module works with.
 type Account struct {
-	Preset       int    // index of the preset in the document
-	Index        int    // index of the user in its preset
-	PresetName   string // the preset's free-text name label, if any
-	Username     string // unique across the document
-	TokenURL     string
+	Preset     int    // index of the preset in the document
+	Index      int    // index of the user in its preset
+	PresetName string // the preset's free-text name label, if any
+	Username   string // unique across the document
+	// TokenURL is the token endpoint; empty when the preset gives Issuer
+	// instead and the endpoint is discovered from its metadata.
+	TokenURL string
+	// Issuer is the authorization server's issuer identifier (RFC 8414)
+	// when the preset discovers its token endpoint; empty with url.
+	Issuer       string
 	Insecure     bool
 	ClientID     string
 	ClientSecret string
-	AuthMethod   string // ClientSecretBasic or ClientSecretPost
+	// AuthMethod is ClientSecretBasic or ClientSecretPost. It is empty
+	// only for a discovered preset (Issuer set) whose user sets none: the
+	// engine then picks one from the server's metadata.
+	AuthMethod string
 	// BasicEncoding is BasicEncodingForm or BasicEncodingRaw; it matters
 	// only for ClientSecretBasic.
 	BasicEncoding string

@@ -99,23 +99,49 @@ func isLoopback(host string) bool {
 // checkURL returns what is wrong with a token endpoint URL, or "". The
 // message never repeats the URL: it might carry credentials.
 func checkURL(raw string, insecure bool) string {
-	const example = " Use the full token endpoint address, e.g. https://auth.example.com/oauth/token."
+	return checkHTTPURL(raw, insecure, "url", "the full token endpoint address, e.g. https://auth.example.com/oauth/token")
+}
+
+// checkIssuer returns what is wrong with an authorization server issuer
+// identifier (RFC 8414 §2: https, no query, no fragment), or "".
+func checkIssuer(raw string, insecure bool) string {
+	if msg := checkHTTPURL(raw, insecure, "issuer", "the authorization server's issuer identifier, e.g. https://auth.example.com"); msg != "" {
+		return msg
+	}
+	if strings.Contains(raw, "?") {
+		return "issuer must not contain a ?query (RFC 8414 §2); remove everything from the ?."
+	}
+	return ""
+}
+
+// CheckTokenEndpoint returns what is wrong with a token endpoint found in
+// authorization server metadata, or "", by the same rules as a preset's url
+// (insecure is the preset's setting). The message names the metadata field
+// token_endpoint and never repeats the URL.
+func CheckTokenEndpoint(raw string, insecure bool) string {
+	return checkHTTPURL(raw, insecure, "token_endpoint", "an absolute https:// URL")
+}
+
+// checkHTTPURL checks an endpoint URL given in field key; use says what
+// belongs there.
+func checkHTTPURL(raw string, insecure bool, key, use string) string {
+	example := " Use " + use + "."
 	u, err := url.Parse(raw)
 	switch {
 	case raw == "":
-		return "url is empty." + example
+		return key + " is empty." + example
 	case err != nil:
-		return "url is not a valid URL." + example
+		return key + " is not a valid URL." + example
 	case u.Scheme != "http" && u.Scheme != "https":
-		return "url must start with https:// (or http:// for a local server)." + example
+		return key + " must start with https:// (or http:// for a local server)." + example
 	case u.Opaque != "" || u.Host == "" || u.Hostname() == "":
-		return "url has no host name." + example
+		return key + " has no host name." + example
 	case u.User != nil:
-		return "url must not contain a user name or password; put the client credentials in client_id and client_secret."
+		return key + " must not contain a user name or password; put the client credentials in client_id and client_secret."
 	case strings.Contains(raw, "#"):
-		return "url must not contain a #fragment; remove everything from the #."
+		return key + " must not contain a #fragment; remove everything from the #."
 	case u.Scheme == "http" && !insecure && !isLoopback(u.Hostname()):
-		return "url uses plain http to a host that is not this machine, which would send the client secret unencrypted; use https://, or set insecure: true on the preset if you really mean it."
+		return key + " uses plain http to a host that is not this machine, which would send the client secret unencrypted; use https://, or set insecure: true on the preset if you really mean it."
 	}
 	return ""
 }

@@ -27,10 +27,12 @@ type multiauthDoc struct {
 type presetSpec struct {
 	Type     string     `json:"type" desc:"Preset type. cctoken supports only OAuth 2.0 client credentials." schema:"enum=oauth_client_credentials"`
 	Name     specScalar `json:"name,omitempty" desc:"Free-text label for the preset."`
-	URL      string     `json:"url" desc:"Token endpoint: an absolute https:// URL without a #fragment. http:// is allowed for localhost, 127.0.0.0/8 and ::1, or anywhere with insecure: true." schema:"format=uri;pattern=^[Hh][Tt][Tt][Pp][Ss]?://"`
+	URL      string     `json:"url,omitempty" desc:"Token endpoint: an absolute https:// URL without a #fragment. http:// is allowed for localhost, 127.0.0.0/8 and ::1, or anywhere with insecure: true. Give exactly one of url and issuer." schema:"format=uri;pattern=^[Hh][Tt][Tt][Pp][Ss]?://"`
+	Issuer   string     `json:"issuer,omitempty" desc:"Authorization server issuer identifier (RFC 8414), instead of url: the token endpoint is discovered from the server's metadata at /.well-known/oauth-authorization-server, else /.well-known/openid-configuration, whose issuer must equal this value exactly. An absolute https:// URL without ?query or #fragment; http:// as for url. When auth_method is unset, it is picked from the methods the server lists." schema:"format=uri;pattern=^[Hh][Tt][Tt][Pp][Ss]?://"`
 	Insecure bool       `json:"insecure,omitempty" desc:"Allow a plain http:// url to a host other than this machine. The client secret then crosses the network unencrypted." schema:"default=false"`
 	Users    []userSpec `json:"users" desc:"The service accounts that get tokens from this endpoint. Usernames must be unique across the whole document." schema:"minItems=1"`
 	settingSpec
+	_ struct{} `schema:"exactlyOne=url|issuer"`
 }
 
 // userSpec is one service account.

@@ -274,6 +274,7 @@ func (l *loader) presetList(f field) []Account {
 type presetValues struct {
 	name     string
 	url      string
+	issuer   string
 	insecure bool
 	settings
 }
@@ -305,15 +306,29 @@ func (l *loader) preset(n ast.Node, i int) []Account {
 	if f, ok := l.get(fs, "insecure"); ok {
 		p.insecure, _ = l.bool(f)
 	}
-	if f, ok := l.get(fs, "url"); !ok {
-		if !meant["url"] {
-			l.add(n, pathJoin(path, "url"), "url is missing; add the token endpoint, e.g. url: https://auth.example.com/oauth/token.")
+	urlF, hasURL := l.get(fs, "url")
+	issF, hasIssuer := l.get(fs, "issuer")
+	switch {
+	case hasURL && hasIssuer:
+		l.add(issF.key, issF.path, "url and issuer are both set; give exactly one: url for the token endpoint itself, or issuer to discover it from the server's metadata (RFC 8414). Remove one of them.")
+	case !hasURL && !hasIssuer:
+		if !meant["url"] && !meant["issuer"] {
+			l.add(n, pathJoin(path, "url"), "url is missing; add the token endpoint, e.g. url: https://auth.example.com/oauth/token, or the authorization server's issuer to discover it, e.g. issuer: https://auth.example.com.")
 		}
-	} else if s, ok := l.str(f); ok {
-		if msg := checkURL(s, p.insecure); msg != "" {
-			l.add(f.val, f.path, msg)
+	case hasURL:
+		if s, ok := l.str(urlF); ok {
+			if msg := checkURL(s, p.insecure); msg != "" {
+				l.add(urlF.val, urlF.path, msg)
+			}
+			p.url = s
 		}
-		p.url = s
+	default:
+		if s, ok := l.str(issF); ok {
+			if msg := checkIssuer(s, p.insecure); msg != "" {
+				l.add(issF.val, issF.path, msg)
+			}
+			p.issuer = s
+		}
 	}
 	p.settings = l.settings(fs)
 
@@ -357,7 +372,7 @@ func (l *loader) user(n ast.Node, pi, ui int, p *presetValues) (Account, bool) {
 	}
 	fs, extra := l.fields(n, path)
 	meant := l.unknown(extra, userLevel)
-	a := Account{Preset: pi, Index: ui, PresetName: p.name, TokenURL: p.url, Insecure: p.insecure}
+	a := Account{Preset: pi, Index: ui, PresetName: p.name, TokenURL: p.url, Issuer: p.issuer, Insecure: p.insecure}
 	var idField field
 	var idText text
 
@@ -415,7 +430,11 @@ func (l *loader) user(n ast.Node, pi, ui int, p *presetValues) (Account, bool) {
 
 	// A user's setting replaces the preset's; unset inherits, then defaults.
 	s := l.settings(fs)
-	a.AuthMethod = pick(s.authMethod, p.authMethod, ClientSecretBasic)
+	defMethod := ClientSecretBasic
+	if p.issuer != "" {
+		defMethod = "" // chosen from the server's metadata
+	}
+	a.AuthMethod = pick(s.authMethod, p.authMethod, defMethod)
 	a.BasicEncoding = pick(s.basicEnc, p.basicEnc, BasicEncodingForm)
 	if a.AuthMethod == ClientSecretBasic && a.BasicEncoding == BasicEncodingRaw && strings.Contains(idText.s, ":") {
 		// RFC 7617: the user-id of Basic authentication cannot hold a colon.

@@ -220,6 +220,13 @@ func structSchema(t reflect.Type) obj {
 	open := false
 	for f := range t.Fields() {
 		open = open || f.Tag.Get("schema") == "open"
+		if keys, ok := strings.CutPrefix(f.Tag.Get("schema"), "exactlyOne="); ok {
+			var alts []any
+			for k := range strings.SplitSeq(keys, "|") {
+				alts = append(alts, obj{{"required", []any{k}}})
+			}
+			s = append(s, kv{"oneOf", alts})
+		}
 	}
 	if !open {
 		s = append(s, kv{"additionalProperties", false})

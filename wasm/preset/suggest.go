@@ -5,7 +5,7 @@ import "strings"
 // Keys allowed at each level, in the order the documentation lists them.
 var (
 	settingKeys = []string{"auth_method", "basic_encoding", "audience", "resource", "params", "refresh_skew", "default_ttl", "refresh_ahead"}
-	presetKeys  = append([]string{"type", "name", "url", "insecure", "users"}, settingKeys...)
+	presetKeys  = append([]string{"type", "name", "url", "issuer", "insecure", "users"}, settingKeys...)
 	userKeys    = append([]string{"username", "client_id", "client_secret", "scopes", "headers", "cookies"}, settingKeys...)
 )
 
@@ -18,7 +18,8 @@ var aliases = map[string]string{
 	"tokenendpoint":           "url",
 	"endpoint":                "url",
 	"accesstokenurl":          "url",
-	"issuer":                  "url",
+	"issuerurl":               "issuer",
+	"authorizationserver":     "issuer",
 	"secret":                  "client_secret",
 	"clientkey":               "client_id",
 	"user":                    "users",
