@@ -227,37 +227,30 @@ func appendJSON(b []byte, v any, path string, depth int) ([]byte, error) {
 		}
 		return append(b, ']'), nil
 	case map[string]string:
-		if v == nil {
-			return append(b, "null"...), nil
-		}
-		b = append(b, '{')
-		for i, name := range slices.Sorted(maps.Keys(v)) {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			var err error
-			if b, err = appendMember(b, name, v[name], path, depth); err != nil {
-				return nil, err
-			}
-		}
-		return append(b, '}'), nil
+		return appendObject(b, v, path, depth)
 	case map[string]any:
-		if v == nil {
-			return append(b, "null"...), nil
-		}
-		b = append(b, '{')
-		for i, name := range slices.Sorted(maps.Keys(v)) {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			var err error
-			if b, err = appendMember(b, name, v[name], path, depth); err != nil {
-				return nil, err
-			}
-		}
-		return append(b, '}'), nil
+		return appendObject(b, v, path, depth)
 	}
 	return nil, fmt.Errorf("the value at %s has the Go type %T, which cannot be put in a JWT; use a string, number, bool, list or map", path, v)
+}
+
+// appendObject writes m as a JSON object with its members sorted by name,
+// so the same claims always sign the same bytes.
+func appendObject[V any](b []byte, m map[string]V, path string, depth int) ([]byte, error) {
+	if m == nil {
+		return append(b, "null"...), nil
+	}
+	b = append(b, '{')
+	for i, name := range slices.Sorted(maps.Keys(m)) {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		var err error
+		if b, err = appendMember(b, name, m[name], path, depth); err != nil {
+			return nil, err
+		}
+	}
+	return append(b, '}'), nil
 }
 
 func appendMember(b []byte, name string, v any, path string, depth int) ([]byte, error) {
