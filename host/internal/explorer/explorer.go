@@ -9,8 +9,8 @@
 //	GET  /js/dist/cctoken.bundle.js  the JavaScript glue, bundled
 //	GET  /host/embed/cctoken.wasm    the module
 //	GET  /preset                     the preset given on the command line (404 without one)
-//	GET  /relay                      what the relay allows: {"relay":1,"allowed_origins":[…],"token_urls":[…],"preset":bool}
-//	POST /relay/preset               {"text":"…"}: register the token URLs of the preset the page loaded
+//	GET  /relay                      what the relay allows: {"relay":1,"allowed_origins":[…],"token_urls":[…],"metadata_urls":[…],"preset":bool}
+//	POST /relay/preset               {"text":"…"}: register the token URLs (and issuers) of the preset the page loaded
 //	POST /relay                      {"method","url","headers":{…},"body"|"body_base64"}: forward one request
 //
 // # The relay is not an open proxy
@@ -21,7 +21,19 @@
 //     line or of a preset the page registered with POST /relay/preset, and
 //     the method is POST; the preset is loaded by the module itself, so the
 //     URLs are exactly the ones the module would send token requests to; or
+//   - one of the two metadata URLs of such a preset's `issuer` (RFC 8414
+//     discovery), and the method is GET: the RFC 8414 well-known URL
+//     (scheme://host/.well-known/oauth-authorization-server, then the
+//     issuer's path) and the OpenID Connect one (the issuer without its
+//     terminating "/", then /.well-known/openid-configuration); or
+//   - a token URL learned from such metadata, and the method is POST; or
 //   - on an origin allowed with --allow-origin (scheme, host and port equal).
+//
+// A token URL is learned when the relay forwards a GET to an issuer's
+// metadata URL and the answer is 200 with a JSON object whose `issuer` is
+// exactly the configured issuer and whose `token_endpoint` is an absolute
+// http:// or https:// URL, the same checks the module makes before it uses
+// the metadata. Learned token URLs share the bound of registered ones.
 //
 // Anything else is refused with 403 and a JSON error. Every route checks
 // that the Host header names the explorer itself on a loopback address
@@ -74,8 +86,10 @@ const (
 	maxRelayRequest  = 4 << 20  // the JSON a page posts to /relay or /relay/preset
 	maxRelayResponse = 16 << 20 // a target's response body
 	relayTimeout     = 30 * time.Second
-	// maxRegistered bounds the token URLs pages may register; the oldest
-	// go first. The command line preset's URLs are kept regardless.
+	// maxRegistered bounds the token URLs pages may register or the relay
+	// may learn from metadata, and separately the issuers pages may
+	// register; the oldest go first. The command line preset's URLs and
+	// issuers are kept regardless.
 	maxRegistered = 64
 )
 
@@ -84,6 +98,7 @@ type Server struct {
 	origins  map[string]bool // allowed API origins, normalized
 	preset   []byte          // the command line preset, or nil
 	fixed    []string        // its token URLs, normalized
+	fixedIss []issuer        // its issuers
 	client   *http.Client
 	log      *slog.Logger
 	files    map[string]asset
@@ -91,7 +106,32 @@ type Server struct {
 
 	mu         sync.Mutex
 	hosts      map[string]bool // Host values accepted; nil: any loopback name
-	registered []string        // token URLs registered by pages, oldest first
+	registered []string        // token URLs registered by pages or learned, oldest first
+	regIss     []issuer        // issuers registered by pages, oldest first
+}
+
+// issuer is a discovered preset's authorization server: the issuer as the
+// preset gives it (the metadata must name exactly that) and the canonical
+// URLs of its two metadata documents.
+type issuer struct {
+	name string
+	meta [2]string
+}
+
+func newIssuer(name string) (issuer, bool) {
+	u, err := url.Parse(name)
+	if err != nil {
+		return issuer{}, false
+	}
+	// RFC 8414 §3.1: the well-known segment between the host and the
+	// issuer's path, less its terminating "/"; OpenID Connect Discovery
+	// §4: the issuer less its terminating "/", then the suffix.
+	rfc8414, ok1 := canonicalURL(u.Scheme + "://" + u.Host + "/.well-known/oauth-authorization-server" + strings.TrimSuffix(u.EscapedPath(), "/"))
+	oidc, ok2 := canonicalURL(strings.TrimSuffix(name, "/") + "/.well-known/openid-configuration")
+	if !ok1 || !ok2 {
+		return issuer{}, false
+	}
+	return issuer{name: name, meta: [2]string{rfc8414, oidc}}, true
 }
 
 type asset struct {
@@ -158,12 +198,13 @@ func New(preset []byte, allowedOrigins []string, opts ...Option) (*Server, error
 		opt(s)
 	}
 	if preset != nil {
-		urls, err := s.tokenURLs(context.Background(), preset)
+		urls, issuers, err := s.tokenURLs(context.Background(), preset)
 		if err != nil {
 			return nil, err
 		}
 		s.preset = bytes.Clone(preset)
 		s.fixed = urls
+		s.fixedIss = issuers
 	}
 	var err error
 	if s.files, err = loadAssets(); err != nil {
@@ -320,29 +361,38 @@ func canonicalURL(raw string) (string, bool) {
 }
 
 // tokenURLs loads a preset with the module and returns its token URLs,
-// canonical. ${env:NAME} references get a placeholder value: the URLs never
-// come from the environment, and the server never reads a secret.
-func (s *Server) tokenURLs(ctx context.Context, text []byte) ([]string, error) {
+// canonical, and the issuers of its discovered presets (whose URL is the
+// issuer until the metadata is fetched, never a token URL). ${env:NAME}
+// references get a placeholder value: the URLs never come from the
+// environment, and the server never reads a secret.
+func (s *Server) tokenURLs(ctx context.Context, text []byte) ([]string, []issuer, error) {
 	select {
 	case s.loadSema <- struct{}{}:
 		defer func() { <-s.loadSema }()
 	case <-ctx.Done():
-		return nil, ctx.Err()
+		return nil, nil, ctx.Err()
 	}
 	ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
 	defer cancel()
 	c, err := host.New(ctx, text, host.WithEnv(func(string) (string, bool) { return "unresolved", true }))
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer c.Close()
 	var urls []string
+	var issuers []issuer
 	for _, u := range c.Users() {
+		if u.Issuer != "" {
+			if iss, ok := newIssuer(u.Issuer); ok && !slices.Contains(issuers, iss) {
+				issuers = append(issuers, iss)
+			}
+			continue
+		}
 		if cu, ok := canonicalURL(u.URL); ok && !slices.Contains(urls, cu) {
 			urls = append(urls, cu)
 		}
 	}
-	return urls, nil
+	return urls, issuers, nil
 }
 
 // ServeHTTP implements http.Handler.
@@ -465,8 +515,82 @@ func (s *Server) info(w http.ResponseWriter) {
 		"relay":           1,
 		"allowed_origins": origins,
 		"token_urls":      s.allowedTokenURLs(),
+		"metadata_urls":   s.metadataURLs(),
 		"preset":          s.preset != nil,
 	})
+}
+
+// issuers is the command line preset's issuers, then the registered ones.
+func (s *Server) issuers() []issuer {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append(slices.Clip(s.fixedIss), s.regIss...)
+}
+
+// metadataURLs is the canonical metadata URLs the relay sends GETs to.
+func (s *Server) metadataURLs() []string {
+	out := []string{}
+	for _, iss := range s.issuers() {
+		for _, m := range iss.meta {
+			if !slices.Contains(out, m) {
+				out = append(out, m)
+			}
+		}
+	}
+	return out
+}
+
+// issuersAt is the issuers whose metadata may be at the canonical URL cu
+// (two spellings of an issuer, with and without a terminating "/", share
+// their RFC 8414 URL).
+func (s *Server) issuersAt(cu string) []string {
+	var names []string
+	for _, iss := range s.issuers() {
+		if (iss.meta[0] == cu || iss.meta[1] == cu) && !slices.Contains(names, iss.name) {
+			names = append(names, iss.name)
+		}
+	}
+	return names
+}
+
+// addTokenURLs adds token URLs to the registered ones, keeping the bound.
+func (s *Server) addTokenURLs(urls []string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, u := range urls {
+		if slices.Contains(s.fixed, u) {
+			continue
+		}
+		s.registered = slices.DeleteFunc(s.registered, func(x string) bool { return x == u })
+		s.registered = append(s.registered, u)
+	}
+	if n := len(s.registered) - maxRegistered; n > 0 {
+		s.registered = slices.Delete(s.registered, 0, n)
+	}
+}
+
+// learn takes the token endpoint from a metadata answer fetched for one of
+// issuers, when the answer names one of them exactly and the endpoint is an
+// absolute http:// or https:// URL, and says what it learned ("" for
+// nothing).
+func (s *Server) learn(issuers []string, body []byte) string {
+	var doc struct {
+		Issuer        *string `json:"issuer"`
+		TokenEndpoint *string `json:"token_endpoint"`
+	}
+	if json.Unmarshal(body, &doc) != nil || doc.Issuer == nil || doc.TokenEndpoint == nil || !slices.Contains(issuers, *doc.Issuer) {
+		return ""
+	}
+	u, err := url.Parse(*doc.TokenEndpoint)
+	if err != nil || !u.IsAbs() || u.User != nil || u.Fragment != "" || u.RawFragment != "" {
+		return ""
+	}
+	cu, ok := canonicalURL(*doc.TokenEndpoint)
+	if !ok {
+		return ""
+	}
+	s.addTokenURLs([]string{cu})
+	return redacted(u)
 }
 
 func (s *Server) allowedTokenURLs() []string {
@@ -489,7 +613,7 @@ func (s *Server) register(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "bad_request", `send {"text": "<the preset document>"}`)
 		return
 	}
-	urls, err := s.tokenURLs(r.Context(), []byte(*in.Text))
+	urls, issuers, err := s.tokenURLs(r.Context(), []byte(*in.Text))
 	if err != nil {
 		var he *host.Error
 		if errors.As(err, &he) && he.Code == "invalid_preset" {
@@ -501,19 +625,25 @@ func (s *Server) register(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusInternalServerError, "internal", "the preset could not be loaded")
 		return
 	}
+	s.addTokenURLs(urls)
+	metaURLs := []string{}
 	s.mu.Lock()
-	for _, u := range urls {
-		if slices.Contains(s.fixed, u) {
+	for _, iss := range issuers {
+		metaURLs = append(metaURLs, iss.meta[:]...)
+		if slices.Contains(s.fixedIss, iss) {
 			continue
 		}
-		s.registered = slices.DeleteFunc(s.registered, func(x string) bool { return x == u })
-		s.registered = append(s.registered, u)
+		s.regIss = slices.DeleteFunc(s.regIss, func(x issuer) bool { return x == iss })
+		s.regIss = append(s.regIss, iss)
 	}
-	if n := len(s.registered) - maxRegistered; n > 0 {
-		s.registered = slices.Delete(s.registered, 0, n)
+	if n := len(s.regIss) - maxRegistered; n > 0 {
+		s.regIss = slices.Delete(s.regIss, 0, n)
 	}
 	s.mu.Unlock()
-	writeJSON(w, http.StatusOK, map[string]any{"token_urls": urls})
+	if urls == nil {
+		urls = []string{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"token_urls": urls, "metadata_urls": metaURLs})
 }
 
 type relayRequest struct {
@@ -554,6 +684,14 @@ func (s *Server) relay(w http.ResponseWriter, r *http.Request) {
 	if ok, why := s.allowed(method, target, in.URL); !ok {
 		writeError(w, http.StatusForbidden, "forbidden_target", why)
 		return
+	}
+	// The issuers whose metadata this GET fetches, if any: a 200 answer
+	// may teach the relay a token URL.
+	var issuers []string
+	if method == http.MethodGet {
+		if cu, ok := canonicalURL(in.URL); ok {
+			issuers = s.issuersAt(cu)
+		}
 	}
 	var body []byte
 	switch {
@@ -612,6 +750,11 @@ func (s *Server) relay(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.log.Info("relay", "method", method, "target", where, "status", resp.StatusCode, "elapsed", time.Since(start).Round(time.Millisecond))
+	if len(issuers) > 0 && resp.StatusCode == http.StatusOK {
+		if learned := s.learn(issuers, data); learned != "" {
+			s.log.Info("relay learned a token URL from metadata", "metadata", where, "token_url", learned)
+		}
+	}
 	headers := make(map[string]string, len(resp.Header))
 	for k, vs := range resp.Header {
 		headers[strings.ToLower(k)] = strings.Join(vs, ", ")
@@ -634,14 +777,18 @@ func (s *Server) allowed(method string, target *url.URL, raw string) (bool, stri
 	if s.origins[origin] {
 		return true, ""
 	}
-	if cu, ok := canonicalURL(raw); ok && slices.Contains(s.allowedTokenURLs(), cu) {
+	cu, ok := canonicalURL(raw)
+	if ok && method == http.MethodGet && len(s.issuersAt(cu)) > 0 {
+		return true, ""
+	}
+	if ok && slices.Contains(s.allowedTokenURLs(), cu) {
 		if method == http.MethodPost {
 			return true, ""
 		}
 		return false, "the relay only sends POST requests to the token URL " + cu
 	}
 	return false, "the relay does not forward to " + origin + ": it only forwards to the token URLs of the preset the page loaded " +
-		"and to origins allowed on the command line; to call this API through the relay, restart with " +
+		"(and GETs of its issuer's metadata) and to origins allowed on the command line; to call this API through the relay, restart with " +
 		"cctoken explore --allow-origin " + origin
 }
 

@@ -386,3 +386,183 @@ func TestRelayReportsUnreachableTargets(t *testing.T) {
 		t.Fatal("took too long")
 	}
 }
+
+// authServer is an authorization server with metadata: it answers its
+// metadata URLs with doc (its own issuer and token endpoint unless a test
+// sets them) and anything else with 418, recording the paths it was asked.
+type authServer struct {
+	*httptest.Server
+	mu    sync.Mutex
+	paths []string
+	doc   func(base string) map[string]any
+}
+
+func newAuthServer(t *testing.T, issuerPath string, doc func(base string) map[string]any) *authServer {
+	t.Helper()
+	a := &authServer{doc: doc}
+	a.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		a.mu.Lock()
+		a.paths = append(a.paths, r.Method+" "+r.URL.RequestURI())
+		a.mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		switch r.URL.Path {
+		case "/.well-known/oauth-authorization-server" + issuerPath, issuerPath + "/.well-known/openid-configuration":
+			json.NewEncoder(w).Encode(a.doc("http://" + r.Host))
+		default:
+			w.WriteHeader(http.StatusTeapot)
+			fmt.Fprintf(w, `{"path":%q}`, r.URL.Path)
+		}
+	}))
+	t.Cleanup(a.Close)
+	return a
+}
+
+func (a *authServer) requests() []string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return append([]string{}, a.paths...)
+}
+
+func issuerPreset(issuer string) []byte {
+	return []byte(`preset:
+- type: oauth_client_credentials
+  issuer: ` + issuer + `
+  users:
+  - username: svc
+    client_id: id
+    client_secret: ${env:SVC_SECRET}
+`)
+}
+
+// relayed sends one request through the relay and returns the relay's
+// status and the target's, 0 when the relay did not forward it.
+func relayed(t *testing.T, s http.Handler, method, target string) (int, int) {
+	t.Helper()
+	w := post(t, s, "/relay", map[string]any{"method": method, "url": target, "body": ""})
+	e := decode(t, w)
+	if w.Code == http.StatusForbidden && e.Error != "forbidden_target" {
+		t.Fatalf("%s %s: %+v", method, target, e)
+	}
+	return w.Code, e.Status
+}
+
+func TestRelayFetchesIssuerMetadataAndLearnsTheTokenEndpoint(t *testing.T) {
+	auth := newAuthServer(t, "/tenant", func(base string) map[string]any {
+		return map[string]any{"issuer": base + "/tenant", "token_endpoint": base + "/tenant/oauth2/token"}
+	})
+	issuer := auth.URL + "/tenant"
+	token := auth.URL + "/tenant/oauth2/token"
+	s := mustNew(t, issuerPreset(issuer), nil)
+
+	// Before the metadata, neither the token endpoint nor the issuer
+	// itself takes a POST.
+	for _, target := range []string{token, issuer, issuer + "/"} {
+		if code, _ := relayed(t, s, "POST", target); code != http.StatusForbidden {
+			t.Fatalf("POST %s before the metadata: status %d", target, code)
+		}
+	}
+	// The two metadata URLs take GETs, nothing else on that host does.
+	for _, target := range []string{
+		auth.URL + "/.well-known/oauth-authorization-server/tenant",
+		auth.URL + "/tenant/.well-known/openid-configuration",
+	} {
+		if code, status := relayed(t, s, "GET", target); code != http.StatusOK || status != http.StatusOK {
+			t.Fatalf("GET %s: status %d, target %d", target, code, status)
+		}
+		if code, _ := relayed(t, s, "POST", target); code != http.StatusForbidden {
+			t.Errorf("POST %s: status %d", target, code)
+		}
+	}
+	for _, target := range []string{
+		auth.URL + "/.well-known/oauth-authorization-server",
+		auth.URL + "/.well-known/oauth-authorization-server/tenant?x=1",
+		auth.URL + "/.well-known/oauth-authorization-server/tenant/more",
+		auth.URL + "/.well-known/openid-configuration",
+		auth.URL + "/tenant",
+		auth.URL + "/tenant/admin",
+		auth.URL + "/",
+	} {
+		if code, _ := relayed(t, s, "GET", target); code != http.StatusForbidden {
+			t.Errorf("GET %s: status %d", target, code)
+		}
+	}
+
+	// The token endpoint the metadata named now takes POSTs, and only them.
+	if code, status := relayed(t, s, "POST", token); code != http.StatusOK || status != http.StatusTeapot {
+		t.Fatalf("POST %s after the metadata: status %d, target %d", token, code, status)
+	}
+	if code, _ := relayed(t, s, "GET", token); code != http.StatusForbidden {
+		t.Errorf("GET %s: status %d", token, code)
+	}
+	if code, _ := relayed(t, s, "POST", issuer); code != http.StatusForbidden {
+		t.Errorf("POST %s (the issuer): status %d", issuer, code)
+	}
+	want := []string{
+		"GET /.well-known/oauth-authorization-server/tenant",
+		"GET /tenant/.well-known/openid-configuration",
+		"POST /tenant/oauth2/token",
+	}
+	if got := auth.requests(); strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("the server got %q, want %q", got, want)
+	}
+
+	// GET /relay says so.
+	r := httptest.NewRequest(http.MethodGet, "/relay", nil)
+	r.Host = self
+	w := httptest.NewRecorder()
+	s.ServeHTTP(w, r)
+	var info struct {
+		TokenURLs    []string `json:"token_urls"`
+		MetadataURLs []string `json:"metadata_urls"`
+	}
+	if err := json.Unmarshal(w.Body.Bytes(), &info); err != nil {
+		t.Fatal(err)
+	}
+	if len(info.TokenURLs) != 1 || info.TokenURLs[0] != token || len(info.MetadataURLs) != 2 {
+		t.Fatalf("GET /relay: %s", w.Body)
+	}
+}
+
+func TestRelayLearnsNothingFromMetadataOfAnotherIssuer(t *testing.T) {
+	for name, doc := range map[string]func(base string) map[string]any{
+		"another issuer": func(base string) map[string]any {
+			return map[string]any{"issuer": "https://auth.example.com", "token_endpoint": base + "/token"}
+		},
+		"the issuer with a terminating slash": func(base string) map[string]any {
+			return map[string]any{"issuer": base + "/", "token_endpoint": base + "/token"}
+		},
+		"no issuer": func(base string) map[string]any {
+			return map[string]any{"token_endpoint": base + "/token"}
+		},
+		"a relative token endpoint": func(base string) map[string]any {
+			return map[string]any{"issuer": base, "token_endpoint": "/token"}
+		},
+		"a token endpoint of another scheme": func(base string) map[string]any {
+			return map[string]any{"issuer": base, "token_endpoint": "ftp" + strings.TrimPrefix(base, "http") + "/token"}
+		},
+		"a token endpoint that is not a string": func(base string) map[string]any {
+			return map[string]any{"issuer": base, "token_endpoint": []string{base + "/token"}}
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			auth := newAuthServer(t, "", doc)
+			s := mustNew(t, nil, nil)
+			// The page registers the preset, as it does on loading one.
+			w := post(t, s, "/relay/preset", map[string]string{"text": string(issuerPreset(auth.URL))})
+			if w.Code != http.StatusOK || strings.Contains(w.Body.String(), `"token_urls":["`) {
+				t.Fatalf("register: %d %s", w.Code, w.Body)
+			}
+			for _, target := range []string{auth.URL + "/.well-known/oauth-authorization-server", auth.URL + "/.well-known/openid-configuration"} {
+				if code, status := relayed(t, s, "GET", target); code != http.StatusOK || status != http.StatusOK {
+					t.Fatalf("GET %s: status %d, target %d", target, code, status)
+				}
+			}
+			if code, _ := relayed(t, s, "POST", auth.URL+"/token"); code != http.StatusForbidden {
+				t.Fatalf("POST to the token endpoint: status %d", code)
+			}
+			if n := len(auth.requests()); n != 2 {
+				t.Fatalf("the server got %q", auth.requests())
+			}
+		})
+	}
+}
