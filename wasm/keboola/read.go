@@ -7,6 +7,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/goccy/go-yaml/ast"
+
+	"github.com/cctoken/cctoken/wasm/yamlnode"
 )
 
 // DefaultUsername names the user of a configuration when the caller gives
@@ -194,34 +196,17 @@ func (r *reader) object(n ast.Node, path, what string) (map[string]field, []fiel
 	if !ok {
 		return nil, nil, false
 	}
-	kv, ok := pairs(n)
-	if !ok {
+	if _, ok := pairs(n); !ok {
 		r.add(n, path, "expected "+what+", found "+kind(n)+".")
 		return nil, nil, false
 	}
 	known := map[string]field{}
 	var all []field
-	for _, p := range kv {
-		if p == nil {
-			continue
-		}
-		if _, merge := unwrap(p.Key).(*ast.MergeKeyNode); merge {
-			r.add(p.Key, join(path, "<<"), "YAML merge keys (<<) are not supported; write the keys out.")
-			continue
-		}
-		name, ok := scalar(unwrap(p.Key))
-		if !ok {
-			r.add(p.Key, path, "map keys must be plain strings, found "+kind(unwrap(p.Key))+".")
-			continue
-		}
-		f := field{name: name, key: p.Key, val: p.Value, path: join(path, name)}
-		if _, dup := known[name]; dup {
-			r.add(p.Key, f.path, "this key is set more than once; keep only one.")
-			continue
-		}
+	yamlnode.EachKey(n, path, r.add, func(name, path string, key, val ast.Node) {
+		f := field{name: name, key: key, val: val, path: path}
 		known[name] = f
 		all = append(all, f)
-	}
+	})
 	return known, all, true
 }
 

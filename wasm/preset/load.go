@@ -14,6 +14,7 @@ import (
 	"github.com/goccy/go-yaml/token"
 
 	"github.com/cctoken/cctoken/wasm/keboola"
+	"github.com/cctoken/cctoken/wasm/yamlnode"
 )
 
 // presetType is the only preset type cctoken implements.
@@ -472,30 +473,12 @@ func (l *loader) get(fs map[string]field, key string) (field, bool) {
 // fields reads the pairs of map n, reporting keys that are repeated or not
 // strings. Unknown keys are returned separately for the caller to report.
 func (l *loader) fields(n ast.Node, path string) (known map[string]field, all []field) {
-	kv, _ := pairs(n)
 	known = map[string]field{}
-	for _, p := range kv {
-		if p == nil {
-			continue
-		}
-		if _, merge := unwrap(p.Key).(*ast.MergeKeyNode); merge {
-			l.add(p.Key, pathJoin(path, "<<"), "YAML merge keys (<<) are not supported; write the keys out (users already inherit settings from their preset).")
-			continue
-		}
-		name, ok := scalar(unwrap(p.Key))
-		if !ok {
-			l.add(p.Key, path, "map keys must be plain strings, found "+kind(unwrap(p.Key))+"; write the key as text.")
-			continue
-		}
-		f := field{name: name, key: p.Key, val: p.Value, path: pathJoin(path, name)}
-		if first, dup := known[name]; dup {
-			line, _ := position(first.key)
-			l.add(p.Key, f.path, fmt.Sprintf("this key is set more than once (first on line %d); keep only one.", line))
-			continue
-		}
+	yamlnode.EachKey(n, path, l.add, func(name, path string, key, val ast.Node) {
+		f := field{name: name, key: key, val: val, path: path}
 		known[name] = f
 		all = append(all, f)
-	}
+	})
 	return known, all
 }
 

@@ -6,6 +6,7 @@
 package yamlnode
 
 import (
+	"fmt"
 	"strconv"
 
 	"github.com/goccy/go-yaml/ast"
@@ -156,4 +157,34 @@ func plainKey(s string) bool {
 		}
 	}
 	return true
+}
+
+// EachKey walks the pairs of map n in order. Merge keys (<<), keys that are
+// not plain strings and keys set twice go to report with a message that
+// says the fix; every other pair goes to fn with its field path.
+func EachKey(n ast.Node, path string, report func(at ast.Node, path, msg string), fn func(name, path string, key, val ast.Node)) {
+	kv, _ := Pairs(n)
+	seen := map[string]ast.Node{}
+	for _, p := range kv {
+		if p == nil {
+			continue
+		}
+		if _, merge := Unwrap(p.Key).(*ast.MergeKeyNode); merge {
+			report(p.Key, Join(path, "<<"), "YAML merge keys (<<) are not supported; write the keys out.")
+			continue
+		}
+		name, ok := Scalar(Unwrap(p.Key))
+		if !ok {
+			report(p.Key, path, "map keys must be plain strings, found "+Kind(Unwrap(p.Key))+"; write the key as text.")
+			continue
+		}
+		fieldPath := Join(path, name)
+		if first, dup := seen[name]; dup {
+			line, _ := Position(first)
+			report(p.Key, fieldPath, fmt.Sprintf("this key is set more than once (first on line %d); keep only one.", line))
+			continue
+		}
+		seen[name] = p.Key
+		fn(name, fieldPath, p.Key, p.Value)
+	}
 }
