@@ -85,22 +85,21 @@ export class CctokenError extends Error {
 
 /**
  * Turns the module's error object into a CctokenError (same text as the Go
- * host). scrub removes credentials the host knows of from endpoint-supplied
- * text.
+ * host). The module has already removed every form of the credentials the
+ * token request carried from what the endpoint said.
  * @param {any} e
- * @param {(s: string) => string} [scrub]
  */
-function moduleError(e, scrub = (s) => s) {
+function moduleError(e) {
   const code = typeof e?.code === "string" && e.code !== "" ? e.code : "bad_module";
   const text = typeof e?.message === "string" && e.message !== "" ? e.message : code;
   const user = typeof e?.user === "string" ? e.user : undefined;
-  const str = (v) => (typeof v === "string" ? scrub(v) : undefined);
-  return new CctokenError(scrub(`cctoken: ${user ? `user ${user}: ` : ""}${text}`), {
+  const str = (v) => (typeof v === "string" ? v : undefined);
+  return new CctokenError(`cctoken: ${user ? `user ${user}: ` : ""}${text}`, {
     code,
     field: e?.field,
     line: e?.line,
     column: e?.column,
-    issues: Array.isArray(e?.issues) ? e.issues.map((i) => copyIssue(i, scrub)) : undefined,
+    issues: Array.isArray(e?.issues) ? e.issues.map(copyIssue) : undefined,
     user,
     status: e?.status,
     oauthError: NON_OAUTH_CODES.has(code) ? undefined : code,
@@ -110,9 +109,9 @@ function moduleError(e, scrub = (s) => s) {
   });
 }
 
-function copyIssue(i, scrub = (s) => s) {
+function copyIssue(i) {
   /** @type {Issue} */
-  const out = { field: i.field ?? "", line: i.line || undefined, column: i.column || undefined, message: scrub(i.message ?? "") };
+  const out = { field: i.field ?? "", line: i.line || undefined, column: i.column || undefined, message: i.message ?? "" };
   if (out.line === undefined) delete out.line;
   if (out.column === undefined) delete out.column;
   return out;
@@ -645,13 +644,6 @@ class Client {
   /** user NUL options key -> the token operation in flight @type {Map<string, Promise<Token>>} */
   #flights = new Map();
   /** @type {Set<AbortController>} */ #aborts = new Set();
-  /**
-   * Credentials seen leaving in token requests and secrets handed to the
-   * module, in the forms a token endpoint might echo back. The module
-   * redacts a secret as written; these catch its encodings too.
-   * @type {Set<string>}
-   */
-  #sensitive = new Set();
   #closed = false;
 
   constructor(token, inst, opts) {
@@ -821,7 +813,7 @@ class Client {
     if (!byKey) this.#memos.set(user, (byKey = new Map()));
     byKey.set(key, { tok, refreshAt: Number(res.refresh_at ?? 0), useUntil: Number(res.use_until ?? 0) });
     if (res.last_error) {
-      const e = moduleError(res.last_error, this.#scrub);
+      const e = moduleError(res.last_error);
       this.#emit({
         type: "refresh_failed", user, code: e.code, status: e.status, oauthError: e.oauthError,
         message: e.message, retryAt: new Date(Number(res.refresh_at ?? 0)), expiresAt: tok.expiresAt,
@@ -830,48 +822,6 @@ class Client {
       this.#emit({ type: "token_fetched", user, refresh, expiresAt: tok.expiresAt, expirySource: tok.expirySource, scopes: [...tok.scopes] });
     }
     return tok;
-  }
-
-  /** Replaces every known credential in text with [redacted]. */
-  #scrub = (text) => {
-    if (typeof text !== "string" || this.#sensitive.size === 0) return text;
-    let out = text;
-    for (const v of [...this.#sensitive].sort((a, b) => b.length - a.length)) {
-      if (out.includes(v)) out = out.split(v).join("[redacted]");
-    }
-    return out;
-  };
-
-  /** Records the credentials of a token request: Basic credentials and secret form fields. */
-  #noteCredentials(req) {
-    const add = (v) => { if (typeof v === "string" && v.length >= 6) this.#sensitive.add(v); };
-    for (const [name, value] of Object.entries(req.header ?? {})) {
-      if (name.toLowerCase() !== "authorization" || typeof value !== "string") continue;
-      add(value);
-      const cred = value.replace(/^\S+\s+/, "");
-      add(cred);
-      try {
-        const decoded = atob(cred);
-        add(decoded);
-        add(decoded.slice(decoded.indexOf(":") + 1));
-      } catch {
-        // not base64: nothing more to note
-      }
-    }
-    if (typeof req.body === "string") {
-      for (const pair of req.body.split("&")) {
-        const eq = pair.indexOf("=");
-        const name = pair.slice(0, eq);
-        if (eq <= 0 || !/^(client_secret|client_assertion)$/.test(name)) continue;
-        const raw = pair.slice(eq + 1);
-        add(raw);
-        try {
-          add(decodeURIComponent(raw.replace(/\+/g, " ")));
-        } catch {
-          // malformed escape: the raw form is noted
-        }
-      }
-    }
   }
 
   #emit(event) {
@@ -892,16 +842,14 @@ class Client {
     if (this.#closed || !this.#inst) throw closedError();
     let a = this.#inst.do(call);
     for (let step = 0; step <= MAX_STEPS; step++) {
-      if (a.error) throw moduleError(a.error, this.#scrub);
+      if (a.error) throw moduleError(a.error);
       if (a.http && step < MAX_STEPS) {
-        this.#noteCredentials(a.http);
         const outcome = await this.#perform(a.http);
         if (this.#closed || !this.#inst) throw closedError();
         a = this.#inst.do({ op: "resume", task: a.task, ...outcome });
       } else if (Array.isArray(a.env) && step < MAX_STEPS) {
         const env = await lookupEnv(a.env, this.#env);
         if (this.#closed || !this.#inst) throw closedError();
-        for (const v of Object.values(env)) if (v.length >= 8) this.#sensitive.add(v);
         a = this.#inst.do({ op: "resume", task: a.task, env });
       } else if ("result" in a) {
         return a.result;
