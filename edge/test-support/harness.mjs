@@ -43,7 +43,10 @@ export async function stopAllWorkerd() {
  * port of 127.0.0.1, with env for its fromEnvironment bindings, and waits
  * until it answers. Its output is kept for the tests that check no token
  * or secret is ever logged.
- * @param {{env?: Record<string,string>, config?: string, socket?: string, port?: number}} opts
+ * With probe (a URL, and probeHeaders) it waits for a 200 from there and
+ * records when it came (firstOK, on performance.now()).
+ * @param {{env?: Record<string,string>, config?: string, socket?: string, port?: number,
+ *   probe?: string, probeHeaders?: Record<string,string>}} opts
  */
 export async function startWorkerd(opts = {}) {
   if (!existsSync(workerdBin)) throw new Error("workerd is not installed in edge/node_modules; run tests/setup.sh first");
@@ -65,19 +68,24 @@ export async function startWorkerd(opts = {}) {
     const url = `http://127.0.0.1:${port}`;
     const started = Date.now();
     let up = false;
+    let firstOK;
     while (exitCode === undefined && Date.now() - started < 30_000) {
       try {
-        await fetch(url, { signal: AbortSignal.timeout(2000) });
+        const res = await fetch(opts.probe ?? url, { headers: opts.probeHeaders, signal: AbortSignal.timeout(10_000) });
+        await res.arrayBuffer();
+        if (opts.probe && res.status !== 200) throw new Error(`probe answered ${res.status}`);
+        firstOK = performance.now();
         up = true;
         break;
       } catch {
-        await sleep(50);
+        await sleep(10);
       }
     }
     const handle = {
       url,
       port,
       startedAt: started,
+      firstOK,
       output: () => output,
       async stop() {
         running.delete(handle);
