@@ -27,6 +27,8 @@ type Call struct {
 	// Username names the user of an imported document that has none (a
 	// Keboola configuration); lint, load, convert. Default "keboola".
 	Username string `json:"username,omitempty"`
+	// Store says the host has a shared store (load); see store.go.
+	Store *engine.StoreConfig `json:"store,omitempty"`
 
 	engine.TokenRequest // token (user, scopes, audience, resource, refresh); invalidate (user)
 
@@ -34,8 +36,10 @@ type Call struct {
 	Env      map[string]string `json:"env,omitempty"`
 	Response *httpmsg.Response `json:"response,omitempty"`
 	Failure  *httpmsg.Failure  `json:"failure,omitempty"`
-	Status   int               `json:"status,omitempty"`           // challenge
-	WWWAuth  string            `json:"www_authenticate,omitempty"` // challenge
+	// StoreReply answers a store effect (resume).
+	StoreReply *engine.StoreReply `json:"store_reply,omitempty"`
+	Status     int                `json:"status,omitempty"`           // challenge
+	WWWAuth    string             `json:"www_authenticate,omitempty"` // challenge
 }
 
 // Answer is every operation's output: exactly one of Result, Error, HTTP or
@@ -46,6 +50,7 @@ type Answer struct {
 	Task   uint64           `json:"task,omitempty"`
 	HTTP   *httpmsg.Request `json:"http,omitempty"`
 	Env    []string         `json:"env,omitempty"`
+	Store  *engine.StoreOp  `json:"store,omitempty"`
 }
 
 // VersionResult answers the "version" op.
@@ -93,6 +98,7 @@ func (d *Dispatcher) answer(in []byte) (a Answer) {
 	case "lint":
 		s = e.Lint([]byte(c.Text), preset.WithUsername(c.Username))
 	case "load":
+		e.SetStore(c.Store)
 		s = e.Load([]byte(c.Text), preset.WithUsername(c.Username))
 	case "convert":
 		s = e.Convert([]byte(c.Text), preset.WithUsername(c.Username))
@@ -108,13 +114,13 @@ func (d *Dispatcher) answer(in []byte) (a Answer) {
 		if c.Task == 0 {
 			return badRequest("resume needs the task number the module gave")
 		}
-		s = e.Resume(c.Task, engine.Input{Env: c.Env, Response: c.Response, Failure: c.Failure})
+		s = e.Resume(c.Task, resumeInput(&c))
 	case "":
 		return badRequest("the call has no \"op\"; use one of version, lint, load, convert, users, token, invalidate, challenge, resume")
 	default:
 		return badRequest("unknown op; use one of version, lint, load, convert, users, token, invalidate, challenge, resume")
 	}
-	return Answer{Result: s.Result, Error: s.Error, Task: s.Task, HTTP: s.HTTP, Env: s.Env}
+	return Answer{Result: s.Result, Error: s.Error, Task: s.Task, HTTP: s.HTTP, Env: s.Env, Store: s.Store}
 }
 
 func badRequest(msg string) Answer {

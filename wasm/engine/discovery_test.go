@@ -141,8 +141,10 @@ func TestDiscoveryMetadataCached(t *testing.T) {
 		}
 		e.Resume(s.Task, Input{Response: ok(tokenBody)})
 	}
-	// A reload forgets the metadata.
+	// A reload forgets the metadata (b keeps its token: nothing about it
+	// changed; without it, the next token call discovers again).
 	e.Load([]byte(discoveryDoc(iss, "")))
+	e.Invalidate("b")
 	checkMetaGET(t, e.Token(TokenRequest{User: "b"}), "https://as.example.com/.well-known/oauth-authorization-server")
 }
 

@@ -32,6 +32,7 @@ type Engine struct {
 	// whose metadata server asked to wait (see discovery.go).
 	meta     map[string]*metadata
 	metaFail map[string]*metaFailure
+	store    *StoreConfig // the host's shared store; nil without (store.go)
 }
 
 // New returns an engine with no preset loaded. now is the clock; nil means
@@ -45,14 +46,15 @@ func New(now func() time.Time) *Engine {
 }
 
 // Step is the outcome of an operation or of resuming one: exactly one of
-// Result, Error, HTTP or Env is set. HTTP and Env come with the Task to
-// resume.
+// Result, Error, HTTP, Env or Store is set. HTTP, Env and Store come with
+// the Task to resume.
 type Step struct {
 	Result any
 	Error  *Error
 	Task   uint64
 	HTTP   *httpmsg.Request
 	Env    []string
+	Store  *StoreOp
 }
 
 // Input is what the host hands back to a waiting task: the environment
@@ -61,6 +63,7 @@ type Input struct {
 	Env      map[string]string
 	Response *httpmsg.Response
 	Failure  *httpmsg.Failure
+	Store    *StoreReply
 }
 
 type task struct {
@@ -138,6 +141,7 @@ func (e *Engine) load(text []byte, env map[string]string, opts []preset.Option) 
 		}
 		return fail(invalidPreset(issues))
 	}
+	oldAccounts, oldCache := e.accounts, e.cache
 	e.accounts = make(map[string]*preset.Account, len(accounts))
 	e.order = e.order[:0]
 	e.cache = map[string]*entry{}
@@ -148,7 +152,10 @@ func (e *Engine) load(text []byte, env map[string]string, opts []preset.Option) 
 		e.accounts[a.Username] = a
 		e.order = append(e.order, a.Username)
 	}
-	return Step{Result: e.users()}
+	kept := e.carryOver(oldAccounts, oldCache)
+	res := e.users()
+	res.Kept = kept
+	return Step{Result: res}
 }
 
 // Users lists the loaded service accounts, secrets left out.
@@ -224,13 +231,13 @@ func (e *Engine) Token(req TokenRequest) Step {
 		}
 	}
 	if acct.Issuer == "" {
-		return e.requestToken(&acct, key)
+		return e.fetch(&acct, key, req.Refresh)
 	}
 	withMeta := func(md *metadata) Step {
 		if err := applyMetadata(&acct, md); err != nil {
 			return fail(err)
 		}
-		return e.requestToken(&acct, key)
+		return e.fetch(&acct, key, req.Refresh)
 	}
 	if md := e.meta[acct.Issuer]; md != nil {
 		return withMeta(md)

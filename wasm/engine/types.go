@@ -19,6 +19,9 @@ type ConvertResult struct {
 // UsersResult lists the loaded accounts.
 type UsersResult struct {
 	Users []UserInfo `json:"users"`
+	// Kept (load only) lists the users whose cached tokens a new load kept
+	// because nothing about them changed (store.go).
+	Kept []string `json:"kept,omitempty"`
 }
 
 // UserInfo describes an account without its secret.

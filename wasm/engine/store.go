@@ -1,0 +1,256 @@
+package engine
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"reflect"
+	"strings"
+	"time"
+
+	"github.com/cctoken/cctoken/wasm/oauth"
+	"github.com/cctoken/cctoken/wasm/preset"
+	"github.com/cctoken/cctoken/wasm/storekey"
+)
+
+// The shared store (ABI.md, "Shared store"). A host that has a store shared
+// by many instances says so in load; from then on a token the engine would
+// fetch is first looked up in the store, one instance takes a short lock and
+// fetches while the others wait for its token to appear, and the fetched
+// token is put back, sealed, for the others. Every store answer that is an
+// error (or too late, which the host reports as a failure) counts as a miss:
+// the instance then fetches on its own, as it would without a store.
+
+// StoreConfig is load's "store": present when the host has a shared store.
+type StoreConfig struct {
+	// LockMS is how long a fetch lock lives (default 5000). Instances
+	// waiting for another's fetch give up waiting after it.
+	LockMS int64 `json:"lock_ms,omitempty"`
+}
+
+// DefaultLock is a fetch lock's lifetime unless the host sets lock_ms.
+const DefaultLock = 5 * time.Second
+
+// StoreOp is a store effect: get, put (with ttl_ms), lock (set value if the
+// key is absent, with ttl_ms) or unlock (delete the key if it still holds
+// value). DelayMS asks the host to wait that long before performing it.
+type StoreOp struct {
+	Op      string `json:"op"`
+	Key     string `json:"key"`
+	Value   string `json:"value,omitempty"`
+	TTLMS   int64  `json:"ttl_ms,omitempty"`
+	DelayMS int64  `json:"delay_ms,omitempty"`
+}
+
+// StoreReply is the host's answer to a store effect: Found and Value for
+// get, OK for lock (true when this call took the lock).
+type StoreReply struct {
+	Found bool   `json:"found,omitempty"`
+	Value string `json:"value,omitempty"`
+	OK    bool   `json:"ok,omitempty"`
+}
+
+// SetStore turns the shared store on (cfg non-nil) or off for the calls
+// that follow.
+func (e *Engine) SetStore(cfg *StoreConfig) {
+	if cfg == nil {
+		e.store = nil
+		return
+	}
+	c := *cfg
+	if c.LockMS <= 0 {
+		c.LockMS = DefaultLock.Milliseconds()
+	}
+	e.store = &c
+}
+
+// credential is what the store names and seals a token with.
+func credential(a *preset.Account) []byte { return []byte(a.ClientSecret) }
+
+// fetch gets acct's token through the shared store when there is one, and
+// straight from the token endpoint otherwise.
+func (e *Engine) fetch(acct *preset.Account, key string, refresh bool) Step {
+	if e.store == nil {
+		return e.requestToken(acct, key)
+	}
+	names, err := storekey.Derive(credential(acct), storekey.What{
+		Endpoint: acct.TokenURL, ClientID: acct.ClientID, Scopes: acct.Scopes, Audience: acct.Audience, Resource: acct.Resource,
+	})
+	if err != nil {
+		return e.requestToken(acct, key)
+	}
+	f := &storeFetch{e: e, acct: acct, key: key, names: names, refresh: refresh, lock: time.Duration(e.store.LockMS) * time.Millisecond}
+	return f.get(0)
+}
+
+// storeFetch is one token call going through the store.
+type storeFetch struct {
+	e       *Engine
+	acct    *preset.Account
+	key     string
+	names   storekey.Names
+	refresh bool
+	lock    time.Duration
+
+	waiting  bool      // another instance holds the lock; polling for its token
+	deadline time.Time // stop polling then and try the lock again
+	polls    int
+	rounds   int // lock attempts so far
+}
+
+func (f *storeFetch) effect(op StoreOp, then func(Input) Step) Step {
+	return f.e.wait(Step{Store: &op}, then)
+}
+
+func (f *storeFetch) get(delay time.Duration) Step {
+	return f.effect(StoreOp{Op: "get", Key: f.names.Token, DelayMS: delay.Milliseconds()}, func(in Input) Step {
+		if in.Store == nil {
+			// A failure (or no answer at all): the store is no help now.
+			return f.e.requestToken(f.acct, f.key)
+		}
+		if in.Store.Found {
+			if s, ok := f.adopt(in.Store.Value); ok {
+				return s
+			}
+		}
+		if f.waiting && f.e.now().Before(f.deadline) {
+			return f.get(f.nextDelay())
+		}
+		return f.tryLock()
+	})
+}
+
+// nextDelay spaces the polls of a waiting instance: 10 ms doubling to
+// 250 ms.
+func (f *storeFetch) nextDelay() time.Duration {
+	f.polls++
+	d := 10 * time.Millisecond << min(f.polls-1, 5)
+	return min(d, 250*time.Millisecond)
+}
+
+// adopt takes a token from the store when it is one this instance can use:
+// it opens with this credential, is still in its usable life and, for a
+// refresh, is newer than the cached one.
+func (f *storeFetch) adopt(value string) (Step, bool) {
+	rec, err := f.names.Open(value)
+	if err != nil {
+		return Step{}, false
+	}
+	now := f.e.now()
+	tok := &oauth.Token{AccessToken: rec.AccessToken, TokenType: rec.TokenType, Expiry: rec.Expiry,
+		Lifetime: rec.Expiry.Sub(rec.Obtained), ExpirySource: rec.ExpirySource, Scopes: rec.Scopes}
+	ent := newEntry(tok, rec.Obtained, f.acct)
+	if !now.Before(ent.useUntil) {
+		return Step{}, false
+	}
+	if old := f.e.cache[f.key]; f.refresh && old != nil && old.token != nil && !rec.Expiry.After(old.token.Expiry) {
+		return Step{}, false
+	}
+	if _, still := f.e.accounts[f.acct.Username]; !still {
+		return fail(unknownUser(f.acct.Username)), true
+	}
+	f.e.cache[f.key] = ent
+	return Step{Result: ent.result(f.acct)}, true
+}
+
+func (f *storeFetch) tryLock() Step {
+	f.rounds++
+	owner := lockOwner()
+	return f.effect(StoreOp{Op: "lock", Key: f.names.Lock, Value: owner, TTLMS: f.lock.Milliseconds()}, func(in Input) Step {
+		switch {
+		case in.Store == nil:
+			return f.e.requestToken(f.acct, f.key)
+		case in.Store.OK:
+			return f.fetchHolding(owner)
+		}
+		now := f.e.now()
+		if old := f.e.cache[f.key]; f.refresh && old != nil && old.token != nil && now.Before(old.useUntil) {
+			// Another instance is refreshing: keep serving the cached
+			// token and look for the new one shortly.
+			old.refreshAt = now.Add(min(f.lock/10, 250*time.Millisecond))
+			return Step{Result: old.result(f.acct)}
+		}
+		if f.rounds > 2 {
+			// Two lock lifetimes without a token: fetch on our own.
+			return f.e.requestToken(f.acct, f.key)
+		}
+		f.waiting, f.polls, f.deadline = true, 0, now.Add(f.lock)
+		return f.get(f.nextDelay())
+	})
+}
+
+// fetchHolding sends the token request while holding the lock, then puts
+// the token in the store and releases the lock.
+func (f *storeFetch) fetchHolding(owner string) Step {
+	return f.e.then(f.e.requestToken(f.acct, f.key), func(s Step) Step {
+		unlock := func() Step {
+			return f.effect(StoreOp{Op: "unlock", Key: f.names.Lock, Value: owner}, func(Input) Step { return s })
+		}
+		res, ok := s.Result.(TokenResult)
+		ent := f.e.cache[f.key]
+		if !ok || res.LastError != nil || ent == nil || ent.token == nil {
+			return unlock()
+		}
+		ttl := ent.token.Expiry.Sub(f.e.now())
+		value, err := f.names.Seal(storekey.Record{
+			AccessToken: ent.token.AccessToken, TokenType: ent.token.TokenType, ExpirySource: ent.token.ExpirySource,
+			Scopes: ent.token.Scopes, Expiry: ent.token.Expiry, Obtained: ent.token.Expiry.Add(-ent.token.Lifetime),
+		})
+		if err != nil || ttl < time.Millisecond {
+			return unlock()
+		}
+		return f.effect(StoreOp{Op: "put", Key: f.names.Token, Value: value, TTLMS: ttl.Milliseconds()}, func(Input) Step { return unlock() })
+	})
+}
+
+// then runs after on the final step (a result or an error) of s, however
+// many effects s still goes through.
+func (e *Engine) then(s Step, after func(Step) Step) Step {
+	if s.Task == 0 {
+		return after(s)
+	}
+	t := e.tasks[s.Task]
+	if t == nil {
+		return after(s)
+	}
+	inner := t.resume
+	t.resume = func(in Input) Step { return e.then(inner(in), after) }
+	return s
+}
+
+// lockOwner is a fresh random lock value, so that an instance only ever
+// releases a lock it took itself.
+func lockOwner() string {
+	var b [12]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// carryOver keeps the cache entries of users that are the same in the new
+// load as in the old one and lists them; everything else is dropped.
+func (e *Engine) carryOver(old map[string]*preset.Account, oldCache map[string]*entry) []string {
+	var kept []string
+	for _, name := range e.order {
+		prev := old[name]
+		if prev == nil || !sameAccount(prev, e.accounts[name]) {
+			continue
+		}
+		kept = append(kept, name)
+		prefix := name + "\x00"
+		for k, ent := range oldCache {
+			if strings.HasPrefix(k, prefix) {
+				e.cache[k] = ent
+			}
+		}
+	}
+	return kept
+}
+
+// sameAccount reports whether two loads describe the same account: same
+// credentials, endpoint and everything else a token or its headers depend
+// on. Only the position in the document may differ.
+func sameAccount(a, b *preset.Account) bool {
+	x, y := *a, *b
+	x.Preset, x.Index, x.PresetName = 0, 0, ""
+	y.Preset, y.Index, y.PresetName = 0, 0, ""
+	return reflect.DeepEqual(x, y)
+}
