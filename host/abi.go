@@ -12,20 +12,22 @@ import (
 // ABI, as every other host does.
 
 type call struct {
-	Op       string            `json:"op"`
-	Text     string            `json:"text,omitempty"`
-	Username string            `json:"username,omitempty"`
-	User     string            `json:"user,omitempty"`
-	Scopes   []string          `json:"scopes,omitempty"`
-	Audience string            `json:"audience,omitempty"`
-	Resource []string          `json:"resource,omitempty"`
-	Refresh  bool              `json:"refresh,omitempty"`
-	Task     uint64            `json:"task,omitempty"`
-	Env      map[string]string `json:"env,omitempty"`
-	Response *httpResponse     `json:"response,omitempty"`
-	Failure  *httpFailure      `json:"failure,omitempty"`
-	Status   int               `json:"status,omitempty"`
-	WWWAuth  string            `json:"www_authenticate,omitempty"`
+	Op         string            `json:"op"`
+	Text       string            `json:"text,omitempty"`
+	Username   string            `json:"username,omitempty"`
+	Store      *storeConfig      `json:"store,omitempty"`
+	User       string            `json:"user,omitempty"`
+	Scopes     []string          `json:"scopes,omitempty"`
+	Audience   string            `json:"audience,omitempty"`
+	Resource   []string          `json:"resource,omitempty"`
+	Refresh    bool              `json:"refresh,omitempty"`
+	Task       uint64            `json:"task,omitempty"`
+	Env        map[string]string `json:"env,omitempty"`
+	Response   *httpResponse     `json:"response,omitempty"`
+	Failure    *httpFailure      `json:"failure,omitempty"`
+	StoreReply *storeReply       `json:"store_reply,omitempty"`
+	Status     int               `json:"status,omitempty"`
+	WWWAuth    string            `json:"www_authenticate,omitempty"`
 }
 
 type answer struct {
@@ -34,6 +36,7 @@ type answer struct {
 	Task   uint64          `json:"task,omitempty"`
 	HTTP   *httpRequest    `json:"http,omitempty"`
 	Env    []string        `json:"env,omitempty"`
+	Store  *storeOp        `json:"store,omitempty"`
 }
 
 type httpRequest struct {

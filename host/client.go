@@ -28,12 +28,18 @@ type Client struct {
 	http  *http.Client
 	log   *slog.Logger
 	env   func(string) (string, bool)
-	users []User
+	store *storeState // nil without WithStore
+	// username names the user of an imported document (WithUsername);
+	// Reload uses it again.
+	username string
 
-	// slots holds each user's default token; it is filled in New and only
-	// read afterwards, so the cached path needs no lock. Tokens asked for
-	// with options live in memos.
-	slots   map[string]*slot
+	// users and slots are replaced whole by Reload (reload.go). slots
+	// holds each user's default token; the cached path reads it with one
+	// atomic load and no lock. Tokens asked for with options live in memos.
+	users   atomic.Pointer[[]User]
+	slots   atomic.Pointer[map[string]*slot]
+	reload  sync.Mutex
+	badLoad string   // the last refused document's error, logged once
 	memos   sync.Map // user + options -> *slot
 	flights struct {
 		sync.Mutex
@@ -70,6 +76,10 @@ type options struct {
 	env      func(string) (string, bool)
 	timeout  time.Duration
 	username string
+
+	store        Store
+	storeTimeout time.Duration
+	storeLock    time.Duration
 }
 
 // WithCacheDir sets where compiled modules are cached across runs; "" turns
@@ -110,29 +120,37 @@ func New(ctx context.Context, preset []byte, opts ...Option) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Client{inst: inst, env: o.env, timeout: o.timeout, log: o.log, epoch: time.Now()}
+	c := &Client{inst: inst, env: o.env, timeout: o.timeout, log: o.log, epoch: time.Now(), username: o.username}
+	if o.store != nil {
+		c.store = &storeState{s: o.store, timeout: o.storeTimeout, lock: o.storeLock}
+		if c.store.timeout <= 0 {
+			c.store.timeout = 50 * time.Millisecond
+		}
+		if c.store.lock <= 0 {
+			c.store.lock = 5 * time.Second
+		}
+	}
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
 	}
 	c.http = noRedirects(o.http, o.timeout)
 	c.flights.m = map[string]*flight{}
-	var users struct {
-		Users []User `json:"users"`
-	}
-	if err := c.run(ctx, call{Op: "load", Text: string(preset), Username: o.username}, &users); err != nil {
+	var users loadResult
+	if err := c.run(ctx, c.loadCall(preset), &users); err != nil {
 		inst.close(ctx)
 		return nil, err
 	}
-	c.users = users.Users
-	c.slots = make(map[string]*slot, len(c.users))
-	for _, u := range c.users {
-		c.slots[u.Username] = &slot{}
+	slots := make(map[string]*slot, len(users.Users))
+	for _, u := range users.Users {
+		slots[u.Username] = &slot{}
 	}
+	c.users.Store(&users.Users)
+	c.slots.Store(&slots)
 	return c, nil
 }
 
 // Users lists the preset's service accounts in document order.
-func (c *Client) Users() []User { return append([]User(nil), c.users...) }
+func (c *Client) Users() []User { return append([]User(nil), *c.users.Load()...) }
 
 // Close releases the module instance. Tokens in flight fail with an error.
 func (c *Client) Close() error {
@@ -185,7 +203,7 @@ func (c *Client) Token(ctx context.Context, user string, opts ...TokenOption) (*
 			}
 		}
 	}
-	if c.slots[user] == nil {
+	if (*c.slots.Load())[user] == nil {
 		return nil, &Error{Code: "unknown_user", Field: "user", Message: "no user " + strconvQuote(user) + " in the preset; use one of the usernames it lists"}
 	}
 	f := c.startFlight(key, user, extra, false)
@@ -211,7 +229,7 @@ func (c *Client) Header(ctx context.Context, user string, opts ...TokenOption) (
 // new one. Use it when a resource server refuses a token.
 func (c *Client) Invalidate(ctx context.Context, user string) error {
 	prefix := user + "\x00"
-	if s := c.slots[user]; s != nil {
+	if s := (*c.slots.Load())[user]; s != nil {
 		s.p.Store(nil)
 	}
 	c.memos.Range(func(k, v any) bool {
@@ -246,7 +264,7 @@ func (c *Client) memoOf(tok *Token, res *tokenResult) *memo {
 // slot finds the memo slot of key, nil when there is none yet.
 func (c *Client) slot(key string, withOptions bool) *slot {
 	if !withOptions {
-		return c.slots[key]
+		return (*c.slots.Load())[key]
 	}
 	if v, ok := c.memos.Load(key); ok {
 		return v.(*slot)
@@ -257,7 +275,7 @@ func (c *Client) slot(key string, withOptions bool) *slot {
 // slotFor finds or makes the memo slot of key.
 func (c *Client) slotFor(key string, withOptions bool) *slot {
 	if !withOptions {
-		return c.slots[key]
+		return (*c.slots.Load())[key]
 	}
 	v, _ := c.memos.LoadOrStore(key, &slot{})
 	return v.(*slot)
@@ -291,13 +309,21 @@ func (c *Client) startFlight(key, user string, extra *call, refresh bool) *fligh
 	go func() {
 		// Detached from any one caller: the request serves them all and is
 		// bounded by the client's timeout instead.
-		ctx, cancel := context.WithTimeout(context.Background(), c.timeout+5*time.Second)
+		// With a store, waiting for another instance's fetch can add up
+		// to two lock lifetimes.
+		bound := c.timeout + 5*time.Second
+		if c.store != nil {
+			bound += 2 * c.store.lock
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), bound)
 		defer cancel()
 		var res tokenResult
 		err := c.run(ctx, req, &res)
 		if err == nil {
 			f.tok = newToken(&res)
-			c.slotFor(key, extra != nil).p.Store(c.memoOf(f.tok, &res))
+			if s := c.slotFor(key, extra != nil); s != nil {
+				s.p.Store(c.memoOf(f.tok, &res))
+			}
 			if res.LastError != nil {
 				c.log.Warn("cctoken: token refresh failed; serving the cached token", "user", user, "code", res.LastError.Code, "retry_at", time.UnixMilli(res.RefreshAt))
 			} else {
@@ -335,6 +361,12 @@ func (c *Client) run(ctx context.Context, req call, out any) error {
 				}
 			}
 			a, err = c.inst.do(ctx, call{Op: "resume", Task: a.Task, Env: env})
+		case a.Store != nil && c.store != nil:
+			reply, failure := c.performStore(ctx, a.Store)
+			a, err = c.inst.do(ctx, call{Op: "resume", Task: a.Task, StoreReply: reply, Failure: failure})
+		case a.Store != nil:
+			// The module asks for a store this client never offered.
+			a, err = c.inst.do(ctx, call{Op: "resume", Task: a.Task, Failure: &httpFailure{Kind: "store", Message: "this host has no shared store"}})
 		case a.Error != nil:
 			return a.Error
 		default:

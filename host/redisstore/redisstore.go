@@ -1,0 +1,119 @@
+// Package redisstore is a host.Store on Redis (or Valkey, or a Redis
+// Cluster), for sharing tokens among many instances of a program.
+//
+// The module names every token and its fetch lock with the same Redis
+// Cluster hash tag (cctoken:{…}:token and cctoken:{…}:lock), so both live in
+// one slot. Values are sealed by the module; the store sees no token and no
+// secret.
+package redisstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/redis/go-redis/v9/maintnotifications"
+)
+
+// Store performs the module's store effects on Redis.
+type Store struct {
+	c      redis.UniversalClient
+	prefix string
+}
+
+// New wraps a go-redis client (a *redis.Client, *redis.ClusterClient or
+// *redis.Ring).
+func New(c redis.UniversalClient) *Store { return &Store{c: c} }
+
+// WithPrefix puts prefix before every key, to keep several applications
+// apart in one database. The hash tag inside each key is kept.
+func (s *Store) WithPrefix(prefix string) *Store { return &Store{c: s.c, prefix: prefix} }
+
+// Open connects to the store at rawURL: redis://[user:password@]host:port[/db]
+// or rediss:// for TLS, as go-redis parses them; redis+cluster:// (or
+// rediss+cluster://) with one or more addr= parameters for a Redis Cluster.
+// Timeouts are short and there are no retries: the host already counts a
+// late or failed answer as a miss.
+func Open(rawURL string) (*Store, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil || u.Host == "" {
+		return nil, errors.New("redisstore: --store takes a URL like redis://127.0.0.1:6379/0 (or rediss://, redis+cluster://)")
+	}
+	off := &maintnotifications.Config{Mode: maintnotifications.ModeDisabled}
+	switch u.Scheme {
+	case "redis", "rediss":
+		opt, err := redis.ParseURL(rawURL)
+		if err != nil {
+			return nil, fmt.Errorf("redisstore: the store URL is not usable: %s", redact(err, u))
+		}
+		opt.DialTimeout, opt.ReadTimeout, opt.WriteTimeout = time.Second, time.Second, time.Second
+		opt.MaxRetries = -1
+		opt.ContextTimeoutEnabled = true
+		opt.DisableIdentity = true
+		opt.MaintNotificationsConfig = off
+		return New(redis.NewClient(opt)), nil
+	case "redis+cluster", "rediss+cluster":
+		plain := strings.Replace(rawURL, "+cluster", "", 1)
+		opt, err := redis.ParseClusterURL(plain)
+		if err != nil {
+			return nil, fmt.Errorf("redisstore: the store URL is not usable: %s", redact(err, u))
+		}
+		opt.DialTimeout, opt.ReadTimeout, opt.WriteTimeout = time.Second, time.Second, time.Second
+		opt.MaxRetries = -1
+		opt.ContextTimeoutEnabled = true
+		opt.DisableIdentity = true
+		opt.MaintNotificationsConfig = off
+		return New(redis.NewClusterClient(opt)), nil
+	}
+	return nil, fmt.Errorf("redisstore: the store URL scheme %q is not supported; use redis://, rediss:// or redis+cluster://", u.Scheme)
+}
+
+// redact keeps a password in the URL out of an error message.
+func redact(err error, u *url.URL) string {
+	msg := err.Error()
+	if p, ok := u.User.Password(); ok && p != "" {
+		msg = strings.ReplaceAll(msg, p, "xxxxx")
+	}
+	return msg
+}
+
+// Close closes the connections.
+func (s *Store) Close() error { return s.c.Close() }
+
+// Get returns the value of key.
+func (s *Store) Get(ctx context.Context, key string) (string, bool, error) {
+	v, err := s.c.Get(ctx, s.prefix+key).Result()
+	if errors.Is(err, redis.Nil) {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, err
+	}
+	return v, true, nil
+}
+
+// Set sets key with an expiry (SET PX).
+func (s *Store) Set(ctx context.Context, key, value string, ttl time.Duration) error {
+	return s.c.Set(ctx, s.prefix+key, value, ttl).Err()
+}
+
+// SetNX takes a lock: SET key value NX PX ttl.
+func (s *Store) SetNX(ctx context.Context, key, value string, ttl time.Duration) (bool, error) {
+	err := s.c.SetArgs(ctx, s.prefix+key, value, redis.SetArgs{Mode: "NX", TTL: ttl}).Err()
+	if errors.Is(err, redis.Nil) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// unlock deletes the key only while it holds this instance's value.
+var unlock = redis.NewScript(`if redis.call("GET", KEYS[1]) == ARGV[1] then return redis.call("DEL", KEYS[1]) end return 0`)
+
+// DeleteIf releases a lock this instance holds.
+func (s *Store) DeleteIf(ctx context.Context, key, value string) error {
+	return unlock.Run(ctx, s.c, []string{s.prefix + key}, value).Err()
+}
