@@ -90,25 +90,42 @@ func (c *Client) performStore(ctx context.Context, op *storeOp) (*storeReply, *h
 	}
 	sctx, cancel := context.WithTimeout(ctx, st.timeout)
 	defer cancel()
+	// The operation runs on its own goroutine so that a store that ignores
+	// its context still cannot hold the caller past the timeout.
+	type outcome struct {
+		r   storeReply
+		err error
+	}
+	done := make(chan outcome, 1)
+	go func() {
+		var o outcome
+		ttl := time.Duration(op.TTLMS) * time.Millisecond
+		switch op.Op {
+		case "get":
+			o.r.Value, o.r.Found, o.err = st.s.Get(sctx, op.Key)
+		case "put":
+			o.err = st.s.Set(sctx, op.Key, op.Value, ttl)
+		case "lock":
+			o.r.OK, o.err = st.s.SetNX(sctx, op.Key, op.Value, ttl)
+		case "unlock":
+			o.err = st.s.DeleteIf(sctx, op.Key, op.Value)
+		default:
+			o.err = errors.New("unknown store operation " + strconvQuote(op.Op))
+		}
+		done <- o
+	}()
 	var (
 		r   storeReply
 		err error
 	)
-	ttl := time.Duration(op.TTLMS) * time.Millisecond
-	switch op.Op {
-	case "get":
-		r.Value, r.Found, err = st.s.Get(sctx, op.Key)
-	case "put":
-		err = st.s.Set(sctx, op.Key, op.Value, ttl)
-	case "lock":
-		r.OK, err = st.s.SetNX(sctx, op.Key, op.Value, ttl)
-	case "unlock":
-		err = st.s.DeleteIf(sctx, op.Key, op.Value)
-	default:
-		err = errors.New("unknown store operation " + strconvQuote(op.Op))
-	}
-	if err == nil && sctx.Err() != nil {
-		err = sctx.Err() // a store that ignores its context is still late
+	select {
+	case o := <-done:
+		r, err = o.r, o.err
+		if err == nil && sctx.Err() != nil {
+			err = sctx.Err() // an answer after the deadline is still late
+		}
+	case <-sctx.Done():
+		err = sctx.Err()
 	}
 	if err != nil {
 		kind := "store"

@@ -4,7 +4,8 @@
 # formatting and that build.sh reproduces the committed module and bundle,
 # then runs the JavaScript tests, the edge worker on workerd, the Go tests
 # (unit, fuzz seed corpora, end to end against a real authorization server,
-# the WASI command under wasirun) and the explorer in a real browser.
+# the WASI command under wasirun, many processes sharing tokens through a
+# real redis-server) and the explorer in a real browser.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -39,6 +40,11 @@ echo "== edge tests"
 node --test --test-timeout=120000 edge/test/
 
 echo "== go test"
+# The shared-store tests (host/redisstore, tests/scale) start real
+# redis-server processes: install Debian's when it is missing, and make a
+# missing server a failure rather than a skip.
+tests/scale/setup-redis.sh
+export CCTOKEN_REQUIRE_REDIS=1
 go test -count=1 ./...
 
 echo "== browser test"

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -44,6 +45,7 @@ func Open(rawURL string) (*Store, error) {
 		return nil, errors.New("redisstore: --store takes a URL like redis://127.0.0.1:6379/0 (or rediss://, redis+cluster://)")
 	}
 	off := &maintnotifications.Config{Mode: maintnotifications.ModeDisabled}
+	quiet.Do(func() { redis.SetLogger(silent{}) })
 	switch u.Scheme {
 	case "redis", "rediss":
 		opt, err := redis.ParseURL(rawURL)
@@ -71,6 +73,15 @@ func Open(rawURL string) (*Store, error) {
 	}
 	return nil, fmt.Errorf("redisstore: the store URL scheme %q is not supported; use redis://, rediss:// or redis+cluster://", u.Scheme)
 }
+
+// go-redis logs every failed dial on its own; the host already logs store
+// failures, once a minute. Its logger is process-wide, so Open silences it
+// once; programs that want its lines can set their own after Open.
+var quiet sync.Once
+
+type silent struct{}
+
+func (silent) Printf(context.Context, string, ...any) {}
 
 // redact keeps a password in the URL out of an error message.
 func redact(err error, u *url.URL) string {

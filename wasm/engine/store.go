@@ -160,7 +160,7 @@ func (f *storeFetch) tryLock() Step {
 		case in.Store == nil:
 			return f.e.requestToken(f.acct, f.key)
 		case in.Store.OK:
-			return f.fetchHolding(owner)
+			return f.recheck(owner)
 		}
 		now := f.e.now()
 		if old := f.e.cache[f.key]; f.refresh && old != nil && old.token != nil && now.Before(old.useUntil) {
@@ -175,6 +175,20 @@ func (f *storeFetch) tryLock() Step {
 		}
 		f.waiting, f.polls, f.deadline = true, 0, now.Add(f.lock)
 		return f.get(f.nextDelay())
+	})
+}
+
+// recheck looks at the store once more after taking the lock: another
+// instance may have put the token and released its lock between this
+// instance's get and its lock, and fetching again would cost a request.
+func (f *storeFetch) recheck(owner string) Step {
+	return f.effect(StoreOp{Op: "get", Key: f.names.Token}, func(in Input) Step {
+		if in.Store != nil && in.Store.Found {
+			if s, ok := f.adopt(in.Store.Value); ok {
+				return f.effect(StoreOp{Op: "unlock", Key: f.names.Lock, Value: owner}, func(Input) Step { return s })
+			}
+		}
+		return f.fetchHolding(owner)
 	})
 }
 

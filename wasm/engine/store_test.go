@@ -112,7 +112,7 @@ func TestStoreSharesOneFetch(t *testing.T) {
 	}
 	a, b := storeEngine(t, c, "s3cret"), storeEngine(t, c, "s3cret")
 	s := st.drive(t, a, a.Token(TokenRequest{User: "svc"}), body)
-	if s.Error != nil || st.hits != 1 || strings.Join(st.ops, ",") != "get,lock,http,put,unlock" {
+	if s.Error != nil || st.hits != 1 || strings.Join(st.ops, ",") != "get,lock,get,http,put,unlock" {
 		t.Fatalf("first fetch: %+v, ops %v", s.Error, st.ops)
 	}
 	first := s.Result.(TokenResult)
@@ -134,7 +134,7 @@ func TestStoreSharesOneFetch(t *testing.T) {
 	w := storeEngine(t, c, "wrong")
 	st.ops = nil
 	st.drive(t, w, w.Token(TokenRequest{User: "svc"}), body)
-	if st.hits != 2 || st.ops[0] != "get" || st.ops[2] != "http" {
+	if st.hits != 2 || st.ops[0] != "get" || st.ops[3] != "http" {
 		t.Fatalf("wrong secret: %d hits, ops %v", st.hits, st.ops)
 	}
 
@@ -167,6 +167,10 @@ func TestStoreWaitsForTheLockHolder(t *testing.T) {
 	}
 	st.vals[lock.Key], st.expires[lock.Key] = lock.Value, c.t.Add(2*time.Second)
 	s = a.Resume(s.Task, Input{Store: &StoreReply{OK: true}})
+	if s.Store == nil || s.Store.Op != "get" {
+		t.Fatalf("lock holder should look at the store again: %+v", s)
+	}
+	s = a.Resume(s.Task, Input{Store: &StoreReply{}})
 	if s.HTTP == nil {
 		t.Fatalf("lock holder: %+v", s)
 	}
@@ -248,5 +252,25 @@ func TestReloadKeepsUnchangedUsers(t *testing.T) {
 	}
 	if s := e.Token(TokenRequest{User: "svc"}); s.Result == nil {
 		t.Fatalf("a refused load dropped a token: %+v", s)
+	}
+}
+
+// TestStoreRecheckAfterLock: a token put between this instance's get and
+// its lock is used, not fetched again.
+func TestStoreRecheckAfterLock(t *testing.T) {
+	c := &clock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	st := newMemStore(c)
+	body := func() string { return `{"access_token":"tok","token_type":"Bearer","expires_in":60}` }
+	a, b := storeEngine(t, c, "s3cret"), storeEngine(t, c, "s3cret")
+	sb := b.Token(TokenRequest{User: "svc"})
+	sb = b.Resume(sb.Task, Input{Store: &StoreReply{}}) // b's get: miss
+	st.drive(t, a, a.Token(TokenRequest{User: "svc"}), body)
+	if st.hits != 1 {
+		t.Fatal(st.hits)
+	}
+	st.ops = nil
+	sb = st.drive(t, b, sb, body) // b's lock, then the second look
+	if sb.Result == nil || st.hits != 1 || strings.Join(st.ops, ",") != "lock,get,unlock" {
+		t.Fatalf("b: %+v, %d hits, ops %v", sb, st.hits, st.ops)
 	}
 }

@@ -1,0 +1,212 @@
+package host
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// memStore is a Store in memory, shared by clients of one test.
+type memStore struct {
+	mu   sync.Mutex
+	vals map[string]string
+	exp  map[string]time.Time
+	ops  []string
+}
+
+func newMemStore() *memStore {
+	return &memStore{vals: map[string]string{}, exp: map[string]time.Time{}}
+}
+
+func (m *memStore) get(k string) (string, bool) {
+	v, ok := m.vals[k]
+	if ok && time.Now().After(m.exp[k]) {
+		delete(m.vals, k)
+		return "", false
+	}
+	return v, ok
+}
+
+func (m *memStore) Get(_ context.Context, k string) (string, bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.ops = append(m.ops, "get")
+	v, ok := m.get(k)
+	return v, ok, nil
+}
+
+func (m *memStore) Set(_ context.Context, k, v string, ttl time.Duration) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.ops = append(m.ops, "put")
+	m.vals[k], m.exp[k] = v, time.Now().Add(ttl)
+	return nil
+}
+
+func (m *memStore) SetNX(_ context.Context, k, v string, ttl time.Duration) (bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.ops = append(m.ops, "lock")
+	if _, held := m.get(k); held {
+		return false, nil
+	}
+	m.vals[k], m.exp[k] = v, time.Now().Add(ttl)
+	return true, nil
+}
+
+func (m *memStore) DeleteIf(_ context.Context, k, v string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.ops = append(m.ops, "unlock")
+	if cur, _ := m.get(k); cur == v {
+		delete(m.vals, k)
+	}
+	return nil
+}
+
+func TestClientsShareThroughAStore(t *testing.T) {
+	srv := newTokenServer(t, jsonToken("shared-tok", 3600))
+	st := newMemStore()
+	a := newClient(t, presetFor(srv.URL, ""), WithStore(st))
+	b := newClient(t, presetFor(srv.URL, ""), WithStore(st))
+	for _, c := range []*Client{a, b, a, b} {
+		if tok, err := c.Token(context.Background(), "svc"); err != nil || tok.AccessToken != "shared-tok" {
+			t.Fatalf("token: %v", err)
+		}
+	}
+	if n := srv.hits.Load(); n != 1 {
+		t.Fatalf("%d token requests for two clients sharing a store, want 1", n)
+	}
+	if got := strings.Join(st.ops, ","); got != "get,lock,get,put,unlock,get" {
+		t.Fatalf("store operations %s", got)
+	}
+	for k, v := range st.vals {
+		if strings.Contains(k+v, "shared-tok") || strings.Contains(k+v, "CANARY") {
+			t.Fatalf("the store shows a token or the secret: %q", k)
+		}
+	}
+}
+
+// hangingStore never answers and ignores its context.
+type hangingStore struct{}
+
+func (hangingStore) Get(context.Context, string) (string, bool, error)        { select {} }
+func (hangingStore) Set(context.Context, string, string, time.Duration) error { select {} }
+func (hangingStore) SetNX(context.Context, string, string, time.Duration) (bool, error) {
+	select {}
+}
+func (hangingStore) DeleteIf(context.Context, string, string) error { select {} }
+
+type failingStore struct{ hangingStore }
+
+func (failingStore) Get(context.Context, string) (string, bool, error) {
+	return "", false, errors.New("connection refused")
+}
+
+func TestStoreFaultsAreMisses(t *testing.T) {
+	srv := newTokenServer(t, jsonToken("tok", 3600))
+	var logs bytes.Buffer
+	var mu sync.Mutex
+	log := slog.New(slog.NewTextHandler(lockedWriter{&mu, &logs}, nil))
+	for _, st := range []Store{hangingStore{}, failingStore{}} {
+		c := newClient(t, presetFor(srv.URL, ""), WithStore(st), WithStoreTimeout(30*time.Millisecond), WithLogger(log))
+		for range 3 {
+			start := time.Now()
+			if _, err := c.Token(context.Background(), "svc"); err != nil {
+				t.Fatalf("%T: %v", st, err)
+			}
+			if d := time.Since(start); d > time.Second {
+				t.Fatalf("%T held the caller %v", st, d)
+			}
+			c.Invalidate(context.Background(), "svc")
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if n := strings.Count(logs.String(), "answered too late"); n != 1 {
+		t.Errorf("hanging store logged %d times, want once:\n%s", n, logs.String())
+	}
+	if n := strings.Count(logs.String(), "shared store failed"); n != 1 {
+		t.Errorf("failing store logged %d times, want once:\n%s", n, logs.String())
+	}
+}
+
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  *bytes.Buffer
+}
+
+func (l lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
+
+func TestReload(t *testing.T) {
+	srv := newTokenServer(t, jsonToken("tok", 3600))
+	two := func(secretB string) []byte {
+		return presetFor(srv.URL, `  - username: other
+    client_id: other-id
+    client_secret: `+secretB+`
+`)
+	}
+	var logs bytes.Buffer
+	var mu sync.Mutex
+	c := newClient(t, two("b-SECRET-1"), WithLogger(slog.New(slog.NewTextHandler(lockedWriter{&mu, &logs}, nil))))
+	ctx := context.Background()
+	for _, u := range []string{"svc", "other"} {
+		if _, err := c.Token(ctx, u); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.Token(ctx, u, WithScopes("x")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if srv.hits.Load() != 4 {
+		t.Fatal(srv.hits.Load())
+	}
+	if err := c.Reload(ctx, two("b-SECRET-2")); err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range []string{"svc", "other"} {
+		c.Token(ctx, u)
+		c.Token(ctx, u, WithScopes("x"))
+	}
+	if n := srv.hits.Load(); n != 6 {
+		t.Fatalf("after rotating other's secret: %d token requests, want 6 (only other's two tokens again)", n)
+	}
+	// A broken document is refused, logged once, and the old one serves.
+	for range 3 {
+		err := c.Reload(ctx, []byte("preset:\n- type: oauth_client_credentials\n  users: []\n"))
+		var he *Error
+		if !errors.As(err, &he) || he.Code != "invalid_preset" {
+			t.Fatalf("broken reload: %v", err)
+		}
+	}
+	if _, err := c.Token(ctx, "other"); err != nil || srv.hits.Load() != 6 {
+		t.Fatalf("after a refused reload: %v, %d requests", err, srv.hits.Load())
+	}
+	// Users removed are gone, new ones appear.
+	if err := c.Reload(ctx, presetFor(srv.URL, "")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Token(ctx, "other"); err == nil {
+		t.Fatal("a removed user still has tokens")
+	}
+	if len(c.Users()) != 1 {
+		t.Fatalf("users %v", c.Users())
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if n := strings.Count(logs.String(), "was refused"); n != 1 {
+		t.Errorf("the refused document was logged %d times, want once:\n%s", n, logs.String())
+	}
+	if strings.Contains(logs.String(), "SECRET") {
+		t.Errorf("a secret in the log:\n%s", logs.String())
+	}
+}
