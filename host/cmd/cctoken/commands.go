@@ -20,6 +20,7 @@ func (e *cliEnv) token(args []string) error {
 	user := fs.String("user", "", "the username to get a token for")
 	asJSON := fs.Bool("json", false, "print a JSON object instead of the bare token")
 	fs.BoolVar(&e.verbose, "v", false, "log token requests to stderr")
+	e.storeFlags(fs)
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -68,6 +69,7 @@ func (e *cliEnv) validate(args []string) error {
 	asJSON := fs.Bool("json", false, "print JSON instead of a table")
 	parallel := fs.Int("parallel", 8, "how many users to authenticate at once")
 	fs.BoolVar(&e.verbose, "v", false, "log token requests to stderr")
+	e.storeFlags(fs)
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -144,6 +146,7 @@ func (e *cliEnv) request(args []string) error {
 	var headers headerFlags
 	fs.Var(&headers, "H", "a request header 'Name: value' (repeatable)")
 	fs.BoolVar(&e.verbose, "v", false, "log token requests to stderr")
+	e.storeFlags(fs)
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err

@@ -8,6 +8,10 @@
 //	cctoken request FILE --user U [-X METHOD] [-H 'Name: value']... [-d DATA] URL
 //	cctoken demo
 //	cctoken explore [FILE] [--addr 127.0.0.1:PORT] [--allow-origin ORIGIN]...
+//	cctoken keep FILE [--store URL] [--watch]
+//
+// token, validate, request and keep take --store URL to share tokens with
+// other instances through Redis.
 package main
 
 import (
@@ -20,6 +24,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/cctoken/cctoken/host"
 	"github.com/cctoken/cctoken/internal/cliout"
@@ -38,11 +43,16 @@ usage:
   cctoken explore [FILE] [--addr 127.0.0.1:PORT] [--allow-origin ORIGIN]...
                                          serve the API explorer page on 127.0.0.1, with a relay
                                          for token endpoints and allowed APIs without CORS
+  cctoken keep FILE [--store URL] [--watch] [--every 1s]
+                                         keep every user's token fresh until interrupted; with
+                                         --watch, reload the file when it changes
 
 FILE may be - for standard input. Secrets can stay out of the file:
 client_secret: ${env:NAME} reads the environment variable NAME.
 FILE may also be a Keboola generic-extractor configuration with a
 client-credentials login; --user U names its one user (default keboola).
+token, validate, request and keep take --store redis://HOST:PORT/DB to share
+tokens with other instances (one token request per token lifetime for all).
 `
 
 func main() {
@@ -63,6 +73,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		"request":  env.request,
 		"demo":     env.demo,
 		"explore":  env.explore,
+		"keep":     env.keep,
 	}, nil)
 }
 
@@ -82,12 +93,19 @@ type cliEnv struct {
 	// kept is a client that commands share instead of making their own,
 	// so that the demo shows the cache at work across commands.
 	kept *host.Client
+
+	storeURL     string // --store
+	storeTimeout time.Duration
+	closeStore   func()
 }
 
 // release closes a client unless it is the shared one.
 func (e *cliEnv) release(c *host.Client) {
 	if c != e.kept {
 		c.Close()
+		if e.closeStore != nil {
+			e.closeStore()
+		}
 	}
 }
 
@@ -111,11 +129,19 @@ func (e *cliEnv) client(file string) (*host.Client, error) {
 		return nil, err
 	}
 	opts := []host.Option{host.WithUsername(e.username)}
+	storeOpts, closeStore, err := e.storeOptions()
+	if err != nil {
+		return nil, err
+	}
+	opts = append(opts, storeOpts...)
+	e.closeStore = closeStore
 	if e.verbose {
 		opts = append(opts, host.WithLogger(slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))))
 	}
 	c, err := host.New(e.ctx, text, opts...)
 	if err != nil {
+		closeStore()
+		e.closeStore = nil
 		var he *host.Error
 		if errors.As(err, &he) && he.Code == "invalid_preset" {
 			printIssues(e.stderr, file, he.Issues)
