@@ -41,7 +41,7 @@ const (
 	interval = 1710 * time.Millisecond
 )
 
-func writePreset(t *testing.T, path, url string, secrets map[string]string) {
+func writePreset(t testing.TB, path, url string, secrets map[string]string) {
 	t.Helper()
 	var b strings.Builder
 	fmt.Fprintf(&b, "preset:\n- type: oauth_client_credentials\n  url: %s\n  refresh_skew: 100ms\n  refresh_ahead: 0.9\n  users:\n", url)
@@ -81,7 +81,7 @@ type workerConfig struct {
 	pause         time.Duration
 }
 
-func spawn(t *testing.T, c workerConfig) *proc {
+func spawn(t testing.TB, c workerConfig) *proc {
 	t.Helper()
 	p := &proc{done: make(chan struct{})}
 	p.cmd = exec.Command(os.Args[0], "-test.run=^$")
@@ -379,4 +379,25 @@ func TestHotReloadWhileLoadRuns(t *testing.T) {
 			t.Errorf("a token request with the old u2 secret after the rotation")
 		}
 	}
+}
+
+func writePresetTB(tb testing.TB, path, url string) {
+	writePreset(tb, path, url, map[string]string{"u1": "u1-SECRET-one", "u2": "u2-SECRET-two"})
+}
+
+func spawnTB(tb testing.TB, c workerConfig) *proc { return spawn(tb, c) }
+
+func mustRead(tb testing.TB, path string) []byte {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return b
+}
+
+func splitLines(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return strings.Split(s, "\n")
 }

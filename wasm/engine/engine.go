@@ -32,7 +32,7 @@ type Engine struct {
 	// whose metadata server asked to wait (see discovery.go).
 	meta     map[string]*metadata
 	metaFail map[string]*metaFailure
-	store    *StoreConfig // the host's shared store; nil without (store.go)
+	store    *storeState // the host's shared store; nil without (store.go)
 }
 
 // New returns an engine with no preset loaded. now is the clock; nil means

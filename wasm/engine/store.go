@@ -49,18 +49,27 @@ type StoreReply struct {
 	OK    bool   `json:"ok,omitempty"`
 }
 
+// storeState is the engine's side of the shared store.
+type storeState struct {
+	lock time.Duration
+	// names caches derived store names per token and credential: deriving
+	// costs two HKDF and one HMAC, which the wasm build does without
+	// assembly. It is emptied by every load.
+	names map[string]storekey.Names
+}
+
 // SetStore turns the shared store on (cfg non-nil) or off for the calls
-// that follow.
+// that follow; load calls it.
 func (e *Engine) SetStore(cfg *StoreConfig) {
 	if cfg == nil {
 		e.store = nil
 		return
 	}
-	c := *cfg
-	if c.LockMS <= 0 {
-		c.LockMS = DefaultLock.Milliseconds()
+	lock := time.Duration(cfg.LockMS) * time.Millisecond
+	if lock <= 0 {
+		lock = DefaultLock
 	}
-	e.store = &c
+	e.store = &storeState{lock: lock, names: map[string]storekey.Names{}}
 }
 
 // credential is what the store names and seals a token with.
@@ -72,13 +81,20 @@ func (e *Engine) fetch(acct *preset.Account, key string, refresh bool) Step {
 	if e.store == nil {
 		return e.requestToken(acct, key)
 	}
-	names, err := storekey.Derive(credential(acct), storekey.What{
-		Endpoint: acct.TokenURL, ClientID: acct.ClientID, Scopes: acct.Scopes, Audience: acct.Audience, Resource: acct.Resource,
-	})
-	if err != nil {
-		return e.requestToken(acct, key)
+	cred := credential(acct)
+	nk := key + "\x00" + acct.TokenURL + "\x00" + acct.ClientID + "\x00" + string(cred)
+	names, ok := e.store.names[nk]
+	if !ok {
+		var err error
+		names, err = storekey.Derive(cred, storekey.What{
+			Endpoint: acct.TokenURL, ClientID: acct.ClientID, Scopes: acct.Scopes, Audience: acct.Audience, Resource: acct.Resource,
+		})
+		if err != nil {
+			return e.requestToken(acct, key)
+		}
+		e.store.names[nk] = names
 	}
-	f := &storeFetch{e: e, acct: acct, key: key, names: names, refresh: refresh, lock: time.Duration(e.store.LockMS) * time.Millisecond}
+	f := &storeFetch{e: e, acct: acct, key: key, names: names, refresh: refresh, lock: e.store.lock}
 	return f.get(0)
 }
 
