@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
+	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -208,5 +211,32 @@ func TestReload(t *testing.T) {
 	}
 	if strings.Contains(logs.String(), "SECRET") {
 		t.Errorf("a secret in the log:\n%s", logs.String())
+	}
+}
+
+// TestInvalidateWithStore: a token refused by a resource server is not
+// taken back from the store; the new one is shared.
+func TestInvalidateWithStore(t *testing.T) {
+	var n atomic.Int64
+	srv := newTokenServer(t, func(w http.ResponseWriter, r *http.Request) {
+		jsonToken(fmt.Sprintf("tok-%d", n.Add(1)), 3600)(w, r)
+	})
+	st := newMemStore()
+	a := newClient(t, presetFor(srv.URL, ""), WithStore(st))
+	b := newClient(t, presetFor(srv.URL, ""), WithStore(st))
+	ctx := context.Background()
+	ta, _ := a.Token(ctx, "svc")
+	tb, _ := b.Token(ctx, "svc")
+	if ta == nil || tb == nil || ta.AccessToken != tb.AccessToken {
+		t.Fatal("not shared")
+	}
+	a.Invalidate(ctx, "svc")
+	ta2, err := a.Token(ctx, "svc")
+	if err != nil || ta2.AccessToken == ta.AccessToken {
+		t.Fatalf("after invalidate: %v, same token %v", err, ta2 != nil && ta2.AccessToken == ta.AccessToken)
+	}
+	b.Invalidate(ctx, "svc")
+	if tb2, _ := b.Token(ctx, "svc"); tb2 == nil || tb2.AccessToken != ta2.AccessToken || srv.hits.Load() != 2 {
+		t.Fatalf("second client after invalidate: %d requests", srv.hits.Load())
 	}
 }

@@ -315,8 +315,9 @@ func (e *Engine) Invalidate(user string) Step {
 	}
 	prefix := user + "\x00"
 	n := 0
-	for k := range e.cache {
+	for k, ent := range e.cache {
 		if strings.HasPrefix(k, prefix) {
+			e.distrust(k, ent)
 			delete(e.cache, k)
 			n++
 		}

@@ -56,6 +56,10 @@ type storeState struct {
 	// costs two HKDF and one HMAC, which the wasm build does without
 	// assembly. It is emptied by every load.
 	names map[string]storekey.Names
+	// refused holds, per cache key, the token last invalidated: a
+	// resource server refused it, so the copy other instances put in the
+	// store must not come back.
+	refused map[string]string
 }
 
 // SetStore turns the shared store on (cfg non-nil) or off for the calls
@@ -69,7 +73,7 @@ func (e *Engine) SetStore(cfg *StoreConfig) {
 	if lock <= 0 {
 		lock = DefaultLock
 	}
-	e.store = &storeState{lock: lock, names: map[string]storekey.Names{}}
+	e.store = &storeState{lock: lock, names: map[string]storekey.Names{}, refused: map[string]string{}}
 }
 
 // credential is what the store names and seals a token with.
@@ -149,6 +153,9 @@ func (f *storeFetch) nextDelay() time.Duration {
 func (f *storeFetch) adopt(value string) (Step, bool) {
 	rec, err := f.names.Open(value)
 	if err != nil {
+		return Step{}, false
+	}
+	if f.e.store.refused[f.key] == rec.AccessToken {
 		return Step{}, false
 	}
 	now := f.e.now()
@@ -245,6 +252,14 @@ func (e *Engine) then(s Step, after func(Step) Step) Step {
 	inner := t.resume
 	t.resume = func(in Input) Step { return e.then(inner(in), after) }
 	return s
+}
+
+// distrust remembers an invalidated token so that the store cannot hand
+// it back.
+func (e *Engine) distrust(key string, ent *entry) {
+	if e.store != nil && ent != nil && ent.token != nil {
+		e.store.refused[key] = ent.token.AccessToken
+	}
 }
 
 // lockOwner is a fresh random lock value, so that an instance only ever

@@ -274,3 +274,29 @@ func TestStoreRecheckAfterLock(t *testing.T) {
 		t.Fatalf("b: %+v, %d hits, ops %v", sb, st.hits, st.ops)
 	}
 }
+
+// TestStoreAfterInvalidate: a token a resource server refused (invalidate)
+// is not taken from the store again; a new one is fetched and shared.
+func TestStoreAfterInvalidate(t *testing.T) {
+	c := &clock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	st := newMemStore(c)
+	n := 0
+	body := func() string {
+		n++
+		return `{"access_token":"tok-` + strings.Repeat("x", n) + `","token_type":"Bearer","expires_in":60}`
+	}
+	a, b := storeEngine(t, c, "s3cret"), storeEngine(t, c, "s3cret")
+	first := st.drive(t, a, a.Token(TokenRequest{User: "svc"}), body).Result.(TokenResult)
+	st.drive(t, b, b.Token(TokenRequest{User: "svc"}), body)
+	a.Invalidate("svc")
+	st.ops = nil
+	got := st.drive(t, a, a.Token(TokenRequest{User: "svc"}), body).Result.(TokenResult)
+	if got.AccessToken == first.AccessToken || st.hits != 2 || strings.Join(st.ops, ",") != "get,lock,get,http,put,unlock" {
+		t.Fatalf("after invalidate: same token %v, %d hits, ops %v", got.AccessToken == first.AccessToken, st.hits, st.ops)
+	}
+	// b, refused the old token too, takes the new one from the store.
+	b.Invalidate("svc")
+	if got2 := st.drive(t, b, b.Token(TokenRequest{User: "svc"}), body).Result.(TokenResult); got2.AccessToken != got.AccessToken || st.hits != 2 {
+		t.Fatalf("second instance after invalidate: %d hits", st.hits)
+	}
+}

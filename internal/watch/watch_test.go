@@ -1,0 +1,52 @@
+package watch
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+func TestFile(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "preset.yaml")
+	os.WriteFile(path, []byte("one"), 0o600)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	got := make(chan string, 10)
+	done := make(chan error)
+	go func() { done <- File(ctx, path, []byte("one"), func(b []byte) { got <- string(b) }, nil) }()
+	time.Sleep(100 * time.Millisecond) // the watch is set up
+	expect := func(want string) {
+		t.Helper()
+		select {
+		case g := <-got:
+			if g != want {
+				t.Fatalf("got %q, want %q", g, want)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("no change reported, want %q", want)
+		}
+	}
+	// Written in place.
+	os.WriteFile(path, []byte("two"), 0o600)
+	expect("two")
+	// Replaced by a rename, as editors and deployments do.
+	tmp := filepath.Join(dir, "new")
+	os.WriteFile(tmp, []byte("three"), 0o600)
+	os.Rename(tmp, path)
+	expect("three")
+	// The same contents again, and other files: nothing.
+	os.WriteFile(path, []byte("three"), 0o600)
+	os.WriteFile(filepath.Join(dir, "other"), []byte("x"), 0o600)
+	select {
+	case g := <-got:
+		t.Fatalf("reported %q for no change", g)
+	case <-time.After(400 * time.Millisecond):
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
