@@ -103,10 +103,34 @@ func BenchmarkLatency(b *testing.B) {
 	if err := token(shared)(); err != nil { // fills the store
 		b.Fatal(err)
 	}
+	b.Run("redis_get_alone", func(b *testing.B) {
+		measure(b, nil, func() error { _, _, err := st.Get(ctx, "cctoken:{x}:token"); return err })
+	})
 	b.Run("memo", func(b *testing.B) { token(plain)(); measure(b, nil, token(plain)) })
 	b.Run("memo_with_store", func(b *testing.B) { measure(b, nil, token(shared)) })
 	b.Run("store_hit", func(b *testing.B) {
-		measure(b, func() { shared.Invalidate(ctx, "u1") }, token(shared))
+		// Another instance puts b.N tokens (one per scope) in the store;
+		// then each call of this one is a memo miss and a store hit.
+		filler, err := host.New(ctx, text, host.WithStore(st), host.WithStoreTimeout(time.Second))
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer filler.Close()
+		for i := range b.N {
+			if _, err := filler.Token(ctx, "u1", host.WithScopes(fmt.Sprint("s", i))); err != nil {
+				b.Fatal(err)
+			}
+		}
+		before := len(ts.Hits())
+		i := 0
+		measure(b, nil, func() error {
+			_, err := shared.Token(ctx, "u1", host.WithScopes(fmt.Sprint("s", i)))
+			i++
+			return err
+		})
+		if n := len(ts.Hits()) - before; n != 0 {
+			b.Fatalf("%d store hits went to the token endpoint", n)
+		}
 	})
 	b.Run("fetch", func(b *testing.B) {
 		measure(b, func() { plain.Invalidate(ctx, "u1") }, token(plain))

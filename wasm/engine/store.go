@@ -52,9 +52,10 @@ type StoreReply struct {
 // storeState is the engine's side of the shared store.
 type storeState struct {
 	lock time.Duration
-	// names caches derived store names per token and credential: deriving
-	// costs two HKDF and one HMAC, which the wasm build does without
-	// assembly. It is emptied by every load.
+	// creds and names cache what is derived from credentials (HKDF, once
+	// per credential) and store names (an HMAC, once per token): the wasm
+	// build computes SHA-256 without assembly. Emptied by every load.
+	creds map[string]*storekey.Credential
 	names map[string]storekey.Names
 	// refused holds, per cache key, the token last invalidated: a
 	// resource server refused it, so the copy other instances put in the
@@ -73,7 +74,7 @@ func (e *Engine) SetStore(cfg *StoreConfig) {
 	if lock <= 0 {
 		lock = DefaultLock
 	}
-	e.store = &storeState{lock: lock, names: map[string]storekey.Names{}, refused: map[string]string{}}
+	e.store = &storeState{lock: lock, creds: map[string]*storekey.Credential{}, names: map[string]storekey.Names{}, refused: map[string]string{}}
 }
 
 // credential is what the store names and seals a token with.
@@ -89,13 +90,17 @@ func (e *Engine) fetch(acct *preset.Account, key string, refresh bool) Step {
 	nk := key + "\x00" + acct.TokenURL + "\x00" + acct.ClientID + "\x00" + string(cred)
 	names, ok := e.store.names[nk]
 	if !ok {
-		var err error
-		names, err = storekey.Derive(cred, storekey.What{
+		c := e.store.creds[string(cred)]
+		if c == nil {
+			var err error
+			if c, err = storekey.NewCredential(cred); err != nil {
+				return e.requestToken(acct, key)
+			}
+			e.store.creds[string(cred)] = c
+		}
+		names = c.Names(storekey.What{
 			Endpoint: acct.TokenURL, ClientID: acct.ClientID, Scopes: acct.Scopes, Audience: acct.Audience, Resource: acct.Resource,
 		})
-		if err != nil {
-			return e.requestToken(acct, key)
-		}
 		e.store.names[nk] = names
 	}
 	f := &storeFetch{e: e, acct: acct, key: key, names: names, refresh: refresh, lock: e.store.lock}

@@ -8,7 +8,11 @@
 //     scopes, audience and resource, under a key HKDF derives from the
 //     credential (never the credential itself);
 //   - the stored value is sealed with AES-256-GCM under a second HKDF key
-//     from the same credential, bound to the store key.
+//     from the same credential, with the store key as additional data, so a
+//     value copied to another key does not open.
+//
+// Both HKDF keys depend on the credential only: NewCredential derives them
+// once, and each token's names then cost one HMAC.
 //
 // A process with another credential computes other names, and if a name
 // ever matched, opening the value would fail: both count as a miss.
@@ -36,7 +40,34 @@ type Names struct {
 	Token string
 	Lock  string
 	ID    string // the hex HMAC both names are built on
-	seal  []byte // AES-256 key for the token value
+	aead  cipher.AEAD
+}
+
+// Credential holds the two keys HKDF derives from one credential.
+type Credential struct {
+	mac  []byte
+	aead cipher.AEAD
+}
+
+// NewCredential derives the naming and sealing keys of credential (the
+// client secret, or the private key's bytes).
+func NewCredential(credential []byte) (*Credential, error) {
+	if len(credential) == 0 {
+		return nil, errors.New("storekey: the credential is empty")
+	}
+	keys, err := hkdf.Key(sha256.New, credential, nil, "cctoken store keys v1", 64)
+	if err != nil {
+		return nil, err
+	}
+	block, err := aes.NewCipher(keys[32:])
+	if err != nil {
+		return nil, err
+	}
+	aead, err := cipher.NewGCM(block)
+	if err != nil {
+		return nil, err
+	}
+	return &Credential{mac: keys[:32], aead: aead}, nil
 }
 
 // What names a token; the same fields a token request carries.
@@ -48,18 +79,20 @@ type What struct {
 	Resource []string
 }
 
-// Derive computes the names and the sealing key of what under credential
-// (the client secret, or the private key's bytes). Scopes and resources are
-// compared as sets.
+// Derive computes the names and the sealing key of what under credential.
+// Scopes and resources are compared as sets.
 func Derive(credential []byte, w What) (Names, error) {
-	if len(credential) == 0 {
-		return Names{}, errors.New("storekey: the credential is empty")
-	}
-	macKey, err := hkdf.Key(sha256.New, credential, nil, "cctoken store name v1", 32)
+	c, err := NewCredential(credential)
 	if err != nil {
 		return Names{}, err
 	}
-	m := hmac.New(sha256.New, macKey)
+	return c.Names(w), nil
+}
+
+// Names computes the names of what: an HMAC-SHA256 of its fields, each
+// length-prefixed, under the credential's naming key.
+func (c *Credential) Names(w What) Names {
+	m := hmac.New(sha256.New, c.mac)
 	field := func(s string) {
 		var n [binary.MaxVarintLen64]byte
 		m.Write(n[:binary.PutUvarint(n[:], uint64(len(s)))])
@@ -71,11 +104,7 @@ func Derive(credential []byte, w What) (Names, error) {
 	field(w.Audience)
 	field(setOf(w.Resource))
 	id := hex.EncodeToString(m.Sum(nil))
-	seal, err := hkdf.Key(sha256.New, credential, []byte(id), "cctoken store value v1", 32)
-	if err != nil {
-		return Names{}, err
-	}
-	return Names{Token: "cctoken:{" + id + "}:token", Lock: "cctoken:{" + id + "}:lock", ID: id, seal: seal}, nil
+	return Names{Token: "cctoken:{" + id + "}:token", Lock: "cctoken:{" + id + "}:lock", ID: id, aead: c.aead}
 }
 
 func setOf(xs []string) string {
@@ -99,7 +128,7 @@ const version = 1
 
 // Seal encodes and encrypts r for the store (base64url text).
 func (n Names) Seal(r Record) (string, error) {
-	aead, err := n.aead()
+	aead, err := n.cipher()
 	if err != nil {
 		return "", err
 	}
@@ -130,7 +159,7 @@ func (n Names) Open(text string) (Record, error) {
 	if err != nil {
 		return Record{}, ErrUnusable
 	}
-	aead, err := n.aead()
+	aead, err := n.cipher()
 	if err != nil || len(raw) < aead.NonceSize() {
 		return Record{}, ErrUnusable
 	}
@@ -170,13 +199,9 @@ func (n Names) Open(text string) (Record, error) {
 	return r, nil
 }
 
-func (n Names) aead() (cipher.AEAD, error) {
-	if len(n.seal) != 32 {
+func (n Names) cipher() (cipher.AEAD, error) {
+	if n.aead == nil {
 		return nil, errors.New("storekey: names not made by Derive")
 	}
-	block, err := aes.NewCipher(n.seal)
-	if err != nil {
-		return nil, err
-	}
-	return cipher.NewGCM(block)
+	return n.aead, nil
 }
