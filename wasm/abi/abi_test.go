@@ -75,7 +75,7 @@ func FuzzDispatch(f *testing.F) {
 			t.Fatalf("answer is not a JSON object: %q", out)
 		}
 		n := 0
-		for _, k := range []string{"result", "error", "http", "env"} {
+		for _, k := range []string{"result", "error", "http", "env", "store"} {
 			if _, ok := a[k]; ok {
 				n++
 			}
