@@ -302,6 +302,9 @@ func (c *Client) startFlight(key, user string, extra *call, refresh bool) *fligh
 	c.flights.m[key] = f
 	c.flights.Unlock()
 
+	// The slot this flight fills: a Reload that changes the user replaces
+	// it, and then the token fetched with the old settings is not kept.
+	target := c.slotFor(key, extra != nil)
 	req := call{Op: "token", User: user, Refresh: refresh}
 	if extra != nil {
 		req.Scopes, req.Audience, req.Resource = extra.Scopes, extra.Audience, extra.Resource
@@ -321,8 +324,8 @@ func (c *Client) startFlight(key, user string, extra *call, refresh bool) *fligh
 		err := c.run(ctx, req, &res)
 		if err == nil {
 			f.tok = newToken(&res)
-			if s := c.slotFor(key, extra != nil); s != nil {
-				s.p.Store(c.memoOf(f.tok, &res))
+			if target != nil && c.slot(key, extra != nil) == target {
+				target.p.Store(c.memoOf(f.tok, &res))
 			}
 			if res.LastError != nil {
 				c.log.Warn("cctoken: token refresh failed; serving the cached token", "user", user, "code", res.LastError.Code, "retry_at", time.UnixMilli(res.RefreshAt))

@@ -28,7 +28,8 @@ func (c *Client) loadCall(preset []byte) call {
 // refusal is logged once per distinct error.
 //
 // A token request already under way when Reload is called finishes with the
-// settings it started with.
+// settings it started with; its callers get that token, but if the reload
+// changed the user it is not kept.
 func (c *Client) Reload(ctx context.Context, preset []byte) error {
 	if c.closed.Load() {
 		return errClosed

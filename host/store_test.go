@@ -240,3 +240,33 @@ func TestInvalidateWithStore(t *testing.T) {
 		t.Fatalf("second client after invalidate: %d requests", srv.hits.Load())
 	}
 }
+
+// TestReloadDuringFetch: a token request under way when Reload changes the
+// user serves its callers, but the token is not kept.
+func TestReloadDuringFetch(t *testing.T) {
+	arrived, release := make(chan struct{}, 4), make(chan struct{})
+	srv := newTokenServer(t, func(w http.ResponseWriter, r *http.Request) {
+		arrived <- struct{}{}
+		<-release
+		jsonToken("tok", 3600)(w, r)
+	})
+	ctx := context.Background()
+	c := newClient(t, presetFor(srv.URL, ""))
+	done := make(chan error)
+	go func() { _, err := c.Token(ctx, "svc"); done <- err }()
+	<-arrived
+	rotated := bytes.Replace(presetFor(srv.URL, ""), []byte("svc-secret-CANARY"), []byte("svc-secret-2-CANARY"), 1)
+	if err := c.Reload(ctx, rotated); err != nil {
+		t.Fatal(err)
+	}
+	close(release)
+	if err := <-done; err != nil {
+		t.Fatalf("the caller of the request under way: %v", err)
+	}
+	if _, err := c.Token(ctx, "svc"); err != nil {
+		t.Fatal(err)
+	}
+	if n := srv.hits.Load(); n != 2 {
+		t.Fatalf("%d token requests, want 2: the token fetched with the old secret must not be kept", n)
+	}
+}

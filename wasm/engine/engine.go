@@ -265,10 +265,16 @@ func (e *Engine) tokenAnswer(acct *preset.Account, key string, in Input) Step {
 	}
 	ent := e.cache[key]
 	if err == nil {
-		if _, still := e.accounts[acct.Username]; !still {
+		cur, still := e.accounts[acct.Username]
+		if !still {
 			return fail(unknownUser(acct.Username))
 		}
 		ent = newEntry(tok, now, acct)
+		if !sameCredentials(cur, acct) {
+			// A load changed the user while the request was under way:
+			// the caller gets the token, the cache does not keep it.
+			return Step{Result: ent.result(acct)}
+		}
 		e.cache[key] = ent
 		return Step{Result: ent.result(acct)}
 	}

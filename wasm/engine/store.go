@@ -295,6 +295,15 @@ func (e *Engine) carryOver(old map[string]*preset.Account, oldCache map[string]*
 	return kept
 }
 
+// sameCredentials reports whether a token fetched for acct (a copy of an
+// account, possibly with other scopes, audience or resource, or with
+// discovered endpoint and method) may be cached for cur: same account in
+// the same load or a load that left it unchanged.
+func sameCredentials(cur, acct *preset.Account) bool {
+	return cur.ClientID == acct.ClientID && cur.ClientSecret == acct.ClientSecret &&
+		cur.Issuer == acct.Issuer && (cur.TokenURL == "" || cur.TokenURL == acct.TokenURL)
+}
+
 // sameAccount reports whether two loads describe the same account: same
 // credentials, endpoint and everything else a token or its headers depend
 // on. Only the position in the document may differ.

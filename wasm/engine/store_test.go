@@ -300,3 +300,26 @@ func TestStoreAfterInvalidate(t *testing.T) {
 		t.Fatalf("second instance after invalidate: %d hits", st.hits)
 	}
 }
+
+// TestReloadDuringFetch: a token fetched with the old secret, answered after
+// a load changed the user, goes to the caller and not into the cache.
+func TestReloadDuringFetch(t *testing.T) {
+	c := &clock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	e := New(c.now)
+	e.Load([]byte(storeDoc))
+	s := e.Token(TokenRequest{User: "other"})
+	e.Load([]byte(strings.Replace(storeDoc, "other-secret", "rotated", 1)))
+	if r := e.Resume(s.Task, Input{Response: ok(`{"access_token":"old","token_type":"Bearer","expires_in":60}`)}); r.Result == nil {
+		t.Fatalf("the caller should get the token: %+v", r)
+	}
+	if s := e.Token(TokenRequest{User: "other"}); s.HTTP == nil {
+		t.Fatalf("a token fetched with the old secret was cached: %+v", s)
+	}
+	// Unchanged users cache as before.
+	s = e.Token(TokenRequest{User: "svc", Scopes: []string{"x"}})
+	e.Load([]byte(strings.Replace(storeDoc, "other-secret", "rotated", 1)))
+	e.Resume(s.Task, Input{Response: ok(`{"access_token":"t","token_type":"Bearer","expires_in":60}`)})
+	if s := e.Token(TokenRequest{User: "svc", Scopes: []string{"x"}}); s.Result == nil {
+		t.Fatalf("unchanged user's token not cached: %+v", s)
+	}
+}
