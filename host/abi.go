@@ -96,7 +96,8 @@ func (i Issue) String() string {
 // an unknown user, or a token endpoint that said no. It never holds a secret
 // or a token.
 type Error struct {
-	// Code is the module's code (invalid_preset, unknown_user, ...) or, for
+	// Code is the module's code (invalid_preset, unknown_user,
+	// signing_failed, ...) or, for
 	// token endpoint failures, the OAuth error (invalid_client,
 	// invalid_scope, ...) or one of http_status, invalid_response,
 	// unsupported_token_type, network, timeout, too_large, canceled; for

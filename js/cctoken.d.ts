@@ -57,7 +57,7 @@ export interface User {
   /** The preset's issuer, when it uses discovery. */
   issuer?: string;
   client_id: string;
-  auth_method: "client_secret_basic" | "client_secret_post" | string;
+  auth_method: "client_secret_basic" | "client_secret_post" | "client_secret_jwt" | "private_key_jwt" | string;
   scopes?: string[];
   audience?: string;
   resource?: string[];

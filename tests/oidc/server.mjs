@@ -8,7 +8,9 @@
 //   {
 //     "clients": [
 //       {"client_id": "basic-client", "client_secret": "s3cret",
-//        "token_endpoint_auth_method": "client_secret_basic", "scope": "read write"}
+//        "token_endpoint_auth_method": "client_secret_basic", "scope": "read write"},
+//       {"client_id": "jwt-client", "token_endpoint_auth_method": "private_key_jwt",
+//        "jwks": {"keys": [PUBLIC JWK, ...]}}  // no client_secret; client_secret_jwt needs one
 //     ],
 //     "access_token_ttl": 300,        // seconds, ClientCredentials tokens
 //     "cors_origins": [],             // origins allowed to call client endpoints; "*" = any
@@ -25,6 +27,8 @@
 // Extra endpoints next to the provider's own:
 //   GET  /__stats  {"token_requests": {"<client_id>": n}, "total": n,
 //                   "auth_methods": {"<client_id>": {"client_secret_basic": n, ...}}}
+//                  (auth methods: client_secret_basic, client_secret_post,
+//                  client_secret_jwt, private_key_jwt or none)
 //   POST /__reset  zero the counters
 
 import * as crypto from 'node:crypto';
@@ -103,7 +107,7 @@ function readFirstStdinLine() {
   });
 }
 
-const AUTH_METHODS = new Set(['client_secret_basic', 'client_secret_post']);
+const AUTH_METHODS = new Set(['client_secret_basic', 'client_secret_post', 'client_secret_jwt', 'private_key_jwt']);
 const NOT_VSCHAR = /[^\x20-\x7E]/;
 const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/; // RFC 6749 scope-token
 
@@ -136,15 +140,22 @@ function normalizeConfig(raw) {
     seen.add(c.client_id);
     const method = c.token_endpoint_auth_method ?? 'client_secret_basic';
     if (!AUTH_METHODS.has(method)) fail(`${where}: unsupported token_endpoint_auth_method ${method}`);
-    if (typeof c.client_secret !== 'string' || c.client_secret === '') fail(`${where}.client_secret is required`);
+    const keyJWT = method === 'private_key_jwt';
+    if (keyJWT) {
+      // The client's public keys, to verify its assertions; no secret.
+      if (!Array.isArray(c.jwks?.keys) || c.jwks.keys.length === 0) fail(`${where}.jwks.keys is required for private_key_jwt`);
+      if (c.client_secret !== undefined) fail(`${where}.client_secret is not used with private_key_jwt`);
+    } else if (typeof c.client_secret !== 'string' || c.client_secret === '') {
+      fail(`${where}.client_secret is required`);
+    }
     // oidc-provider only accepts printable ASCII (RFC 6749 VSCHAR) in client
     // credentials and would otherwise fail every request for the client.
     if (NOT_VSCHAR.test(c.client_id)) fail(`${where}.client_id must be printable ASCII`);
-    if (NOT_VSCHAR.test(c.client_secret)) fail(`${where}.client_secret must be printable ASCII`);
+    if (!keyJWT && NOT_VSCHAR.test(c.client_secret)) fail(`${where}.client_secret must be printable ASCII`);
     const scope = addScopes(c.scope ?? c.scopes, where).join(' ');
     return {
       client_id: c.client_id,
-      client_secret: c.client_secret,
+      ...(keyJWT ? { jwks: { keys: c.jwks.keys } } : { client_secret: c.client_secret }),
       token_endpoint_auth_method: method,
       // No scope metadata: the client may request any declared scope.
       ...(scope ? { scope } : {}),
@@ -192,6 +203,16 @@ function usedAuthMethod(ctx) {
   if (ctx.get('Authorization')) return 'client_secret_basic';
   const body = ctx.oidc?.body;
   if (body && typeof body === 'object' && body.client_secret !== undefined) return 'client_secret_post';
+  if (body && typeof body === 'object' && typeof body.client_assertion === 'string') {
+    // The assertion's alg tells the two JWT methods apart: HMAC is
+    // client_secret_jwt, anything else private_key_jwt.
+    try {
+      const header = JSON.parse(Buffer.from(body.client_assertion.split('.')[0], 'base64url').toString('utf8'));
+      return String(header.alg).startsWith('HS') ? 'client_secret_jwt' : 'private_key_jwt';
+    } catch {
+      return 'none';
+    }
+  }
   return 'none';
 }
 
@@ -302,7 +323,7 @@ async function main() {
     claims: {},
     jwks: { keys: [signingKey] },
     cookies: { keys: [crypto.randomBytes(32).toString('base64url')] },
-    clientAuthMethods: ['client_secret_basic', 'client_secret_post'],
+    clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'client_secret_jwt', 'private_key_jwt'],
     features: {
       devInteractions: { enabled: false },
       clientCredentials: { enabled: true },

@@ -30,16 +30,25 @@ import (
 const (
 	AuthBasic = "client_secret_basic"
 	AuthPost  = "client_secret_post"
+	// AuthSecretJWT: a JWT assertion signed with HS256 under Secret.
+	AuthSecretJWT = "client_secret_jwt"
+	// AuthPrivateKeyJWT: a JWT assertion signed with a private key whose
+	// public part is in Client.JWKS; Secret must be empty.
+	AuthPrivateKeyJWT = "private_key_jwt"
 )
 
 // Client is a confidential client registered at the server.
 type Client struct {
 	ID     string
 	Secret string
-	// AuthMethod is AuthBasic (the default when empty) or AuthPost.
-	// oidc-provider accepts either method from any client unless
-	// Options.StrictAuthMethods is set.
+	// AuthMethod is AuthBasic (the default when empty), AuthPost,
+	// AuthSecretJWT or AuthPrivateKeyJWT. oidc-provider accepts basic and
+	// post from any client with a secret unless Options.StrictAuthMethods
+	// is set.
 	AuthMethod string
+	// JWKS are the client's public keys (JWK objects), required for
+	// AuthPrivateKeyJWT.
+	JWKS []map[string]any
 	// Scopes the client may request. All of them are declared at the
 	// server; requesting any other scope yields invalid_scope.
 	Scopes []string
@@ -92,7 +101,8 @@ type Stats struct {
 	Total         int            `json:"total"`
 	// AuthMethods counts, per client_id, the authentication method
 	// each request used: client_secret_basic (an Authorization header),
-	// client_secret_post (client_secret in the body) or none.
+	// client_secret_post (client_secret in the body), client_secret_jwt or
+	// private_key_jwt (a client_assertion, told apart by its alg) or none.
 	AuthMethods map[string]map[string]int `json:"auth_methods"`
 }
 
@@ -109,10 +119,15 @@ type serverConfig struct {
 }
 
 type clientConfig struct {
-	ClientID     string `json:"client_id"`
-	ClientSecret string `json:"client_secret"`
-	AuthMethod   string `json:"token_endpoint_auth_method"`
-	Scope        string `json:"scope"`
+	ClientID     string     `json:"client_id"`
+	ClientSecret string     `json:"client_secret,omitempty"`
+	AuthMethod   string     `json:"token_endpoint_auth_method"`
+	Scope        string     `json:"scope"`
+	JWKS         *jwksValue `json:"jwks,omitempty"`
+}
+
+type jwksValue struct {
+	Keys []map[string]any `json:"keys"`
 }
 
 type readyLine struct {
@@ -243,12 +258,16 @@ func buildConfig(opts Options) ([]byte, error) {
 		cfg.CORSOrigins = []string{}
 	}
 	for _, c := range opts.Clients {
-		cfg.Clients = append(cfg.Clients, clientConfig{
+		cc := clientConfig{
 			ClientID:     c.ID,
 			ClientSecret: c.Secret,
 			AuthMethod:   c.authMethod(),
 			Scope:        strings.Join(c.Scopes, " "),
-		})
+		}
+		if c.JWKS != nil {
+			cc.JWKS = &jwksValue{Keys: c.JWKS}
+		}
+		cfg.Clients = append(cfg.Clients, cc)
 	}
 	return json.Marshal(cfg)
 }

@@ -107,7 +107,7 @@ func (e *Engine) metadataAnswer(acct *preset.Account, in Input, next func(*metad
 	}
 	md, oerr := parseMetadata(acct, in, e.now())
 	if oerr != nil {
-		ferr := tokenError(oerr, acct)
+		ferr := tokenError(oerr, acct, "")
 		if oerr.RetryAfter > 0 {
 			until := e.now().Add(oerr.RetryAfter)
 			e.metaFail[acct.Issuer] = &metaFailure{err: ferr, blockedUntil: until}

@@ -9,6 +9,9 @@
 package engine
 
 import (
+	"crypto/rand"
+	"io"
+	"net/url"
 	"sort"
 	"strings"
 	"time"
@@ -23,6 +26,7 @@ import (
 // calls (the wasm instance is single-threaded anyway).
 type Engine struct {
 	now      func() time.Time
+	random   io.Reader // jti of client assertions; crypto/rand (random_get in the module)
 	accounts map[string]*preset.Account
 	order    []string
 	cache    map[string]*entry
@@ -40,7 +44,7 @@ func New(now func() time.Time) *Engine {
 	if now == nil {
 		now = time.Now
 	}
-	return &Engine{now: now, cache: map[string]*entry{}, tasks: map[uint64]*task{},
+	return &Engine{now: now, random: rand.Reader, cache: map[string]*entry{}, tasks: map[uint64]*task{},
 		meta: map[string]*metadata{}, metaFail: map[string]*metaFailure{}}
 }
 
@@ -224,13 +228,13 @@ func (e *Engine) Token(req TokenRequest) Step {
 		}
 	}
 	if acct.Issuer == "" {
-		return e.requestToken(&acct, key)
+		return e.requestToken(&acct, key, now)
 	}
 	withMeta := func(md *metadata) Step {
 		if err := applyMetadata(&acct, md); err != nil {
 			return fail(err)
 		}
-		return e.requestToken(&acct, key)
+		return e.requestToken(&acct, key, e.now())
 	}
 	if md := e.meta[acct.Issuer]; md != nil {
 		return withMeta(md)
@@ -239,12 +243,22 @@ func (e *Engine) Token(req TokenRequest) Step {
 }
 
 // requestToken asks the host to send acct's token request.
-func (e *Engine) requestToken(acct *preset.Account, key string) Step {
-	httpReq := oauth.TokenRequest(acct)
-	return e.wait(Step{HTTP: &httpReq}, func(in Input) Step { return e.tokenAnswer(acct, key, in) })
+func (e *Engine) requestToken(acct *preset.Account, key string, now time.Time) Step {
+	httpReq, err := oauth.TokenRequest(acct, now, e.random)
+	if err != nil {
+		return fail(signingFailed(err, acct))
+	}
+	// The assertion, if any, is scrubbed from whatever the server answers.
+	var assertion string
+	if acct.Key != nil {
+		if form, err := url.ParseQuery(httpReq.Body); err == nil {
+			assertion = form.Get("client_assertion")
+		}
+	}
+	return e.wait(Step{HTTP: &httpReq}, func(in Input) Step { return e.tokenAnswer(acct, key, assertion, in) })
 }
 
-func (e *Engine) tokenAnswer(acct *preset.Account, key string, in Input) Step {
+func (e *Engine) tokenAnswer(acct *preset.Account, key, assertion string, in Input) Step {
 	now := e.now()
 	var err error
 	var tok *oauth.Token
@@ -269,7 +283,7 @@ func (e *Engine) tokenAnswer(acct *preset.Account, key string, in Input) Step {
 	if oerr == nil {
 		oerr = &oauth.Error{Code: "invalid_response", Message: err.Error()}
 	}
-	ferr := tokenError(oerr, acct)
+	ferr := tokenError(oerr, acct, assertion)
 	if ent == nil {
 		ent = &entry{}
 		e.cache[key] = ent

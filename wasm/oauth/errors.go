@@ -124,7 +124,7 @@ var knownCodes = []string{
 func codeHint(code string, status int) string {
 	switch code {
 	case "invalid_client":
-		return "check the client id, the client secret and the auth method (basic or post)"
+		return "check the client id, the client secret (or private key) and the auth method"
 	case "invalid_scope":
 		return "check the scopes requested for this account"
 	case "unauthorized_client":
@@ -147,7 +147,7 @@ func codeHint(code string, status int) string {
 func statusHint(status int) string {
 	switch {
 	case status == 401 || status == 403:
-		return "check the client id, the client secret and the auth method (basic or post)"
+		return "check the client id, the client secret (or private key) and the auth method"
 	case status == 404 || status == 405:
 		return "check the token URL"
 	case status >= 300 && status <= 399:

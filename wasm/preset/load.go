@@ -13,6 +13,7 @@ import (
 	"github.com/goccy/go-yaml/parser"
 	"github.com/goccy/go-yaml/token"
 
+	"github.com/cctoken/cctoken/wasm/jose"
 	"github.com/cctoken/cctoken/wasm/keboola"
 	"github.com/cctoken/cctoken/wasm/yamlnode"
 )
@@ -277,6 +278,8 @@ type presetValues struct {
 	url      string
 	issuer   string
 	insecure bool
+	// issuerGiven: issuer was set, even if to a refused value.
+	issuerGiven bool
 	settings
 }
 
@@ -324,6 +327,7 @@ func (l *loader) preset(n ast.Node, i int) []Account {
 			p.url = s
 		}
 	default:
+		p.issuerGiven = true
 		if s, ok := l.str(issF); ok {
 			if msg := checkIssuer(s, p.insecure); msg != "" {
 				l.add(issF.val, issF.path, msg)
@@ -360,6 +364,7 @@ var requiredHint = map[string]string{
 	"username":      "a name, unique in this document, that you use to ask for this account's token",
 	"client_id":     "the client identifier issued by the authorization server",
 	"client_secret": "the client secret, or ${env:NAME} to read it from an environment variable",
+	"private_key":   "the private key as PEM or JWK text, usually ${env:NAME} to read it from an environment variable",
 }
 
 func (l *loader) user(n ast.Node, pi, ui int, p *presetValues) (Account, bool) {
@@ -377,7 +382,32 @@ func (l *loader) user(n ast.Node, pi, ui int, p *presetValues) (Account, bool) {
 	var idField field
 	var idText text
 
-	for _, key := range []string{"username", "client_id", "client_secret"} {
+	// The auth method decides which credentials are required, so settle
+	// it first. A user's setting replaces the preset's; unset inherits,
+	// then defaults.
+	s := l.settings(fs)
+	defMethod := ClientSecretBasic
+	if p.issuer != "" {
+		defMethod = "" // chosen from the server's metadata
+	}
+	a.AuthMethod = pick(s.authMethod, p.authMethod, defMethod)
+	required := []string{"username", "client_id", "client_secret"}
+	if a.AuthMethod == PrivateKeyJWT {
+		required = []string{"username", "client_id", "private_key"}
+		if f, ok := l.get(fs, "client_secret"); ok {
+			l.add(f.key, f.path, "client_secret is not used with auth_method: private_key_jwt, which signs with private_key instead; remove client_secret.")
+		}
+	} else {
+		for _, key := range []string{"private_key", "kid", "alg"} {
+			if f, ok := l.get(fs, key); ok {
+				l.add(f.key, f.path, key+" is used only with auth_method: private_key_jwt; set that auth_method, or remove "+key+".")
+			}
+		}
+	}
+	var keyField field
+	var keyText text
+
+	for _, key := range required {
 		f, ok := l.get(fs, key)
 		if _, present := fs[key]; present && !ok {
 			l.add(f.key, f.path, key+" is empty; set it to "+requiredHint[key]+".")
@@ -417,7 +447,15 @@ func (l *loader) user(n ast.Node, pi, ui int, p *presetValues) (Account, bool) {
 			idField, idText = f, t
 		case "client_secret":
 			a.ClientSecret = t.s
+		case "private_key":
+			keyField, keyText = f, t
 		}
+	}
+	if a.AuthMethod == PrivateKeyJWT {
+		a.Key, a.keyText = l.privateKey(fs, keyField, keyText)
+	}
+	if a.AuthMethod == ClientSecretJWT && a.ClientSecret != "" {
+		a.Key = jose.HS256([]byte(a.ClientSecret))
 	}
 	if f, ok := l.get(fs, "scopes"); ok {
 		a.Scopes = l.scopes(f)
@@ -429,17 +467,20 @@ func (l *loader) user(n ast.Node, pi, ui int, p *presetValues) (Account, bool) {
 		a.Cookies = l.cookies(f)
 	}
 
-	// A user's setting replaces the preset's; unset inherits, then defaults.
-	s := l.settings(fs)
-	defMethod := ClientSecretBasic
-	if p.issuer != "" {
-		defMethod = "" // chosen from the server's metadata
-	}
-	a.AuthMethod = pick(s.authMethod, p.authMethod, defMethod)
 	a.BasicEncoding = pick(s.basicEnc, p.basicEnc, BasicEncodingForm)
 	if a.AuthMethod == ClientSecretBasic && a.BasicEncoding == BasicEncodingRaw && strings.Contains(idText.s, ":") {
 		// RFC 7617: the user-id of Basic authentication cannot hold a colon.
 		l.add(idField.val, idField.path, "client_id contains a colon"+idText.from()+", which basic_encoding: raw cannot send (the server would split the id there); use basic_encoding: form or auth_method: client_secret_post.")
+	}
+	if a.AuthMethod == PrivateKeyJWT || a.AuthMethod == ClientSecretJWT {
+		a.AssertionAudience = pick(s.assertionAud, p.assertionAud, AudienceTokenEndpoint)
+	}
+	if a.AssertionAudience != "" && a.AssertionAudience != AudienceTokenEndpoint && a.Issuer == "" && !p.issuerGiven {
+		f := s.audField
+		if !s.assertionAud.set {
+			f = p.audField
+		}
+		l.add(f.val, f.path, "assertion_audience: "+a.AssertionAudience+" puts the issuer in the assertion's aud, but the preset has no issuer; give the preset issuer: (the authorization server's issuer URL) in place of url, so the token endpoint is discovered and the issuer checked, or use assertion_audience: token_endpoint.")
 	}
 	a.Audience = pick(s.audience, p.audience, "")
 	a.Resource = slices.Clone(pick(s.resource, p.resource, nil))
@@ -518,4 +559,41 @@ func (l *loader) unknown(fs []field, lv level) (meant map[string]bool) {
 		l.add(f.key, f.path, msg)
 	}
 	return meant
+}
+
+// privateKey parses the private_key of a private_key_jwt user (f, t), with
+// the user's alg and kid applied. Parsed once here, so that each token
+// request only signs. Issues quote jose's messages, which never hold key
+// material, and name where the value came from.
+func (l *loader) privateKey(fs map[string]field, f field, t text) (*jose.Key, string) {
+	var alg, kid string
+	algOK, kidOK := true, true
+	if af, ok := l.get(fs, "alg"); ok {
+		alg, algOK = l.str(af)
+		switch {
+		case !algOK:
+		case alg != "RS256" && alg != "PS256" && alg != "ES256" && alg != "EdDSA":
+			l.add(af.val, af.path, "alg must be RS256, PS256, ES256 or EdDSA (names are case-sensitive), or left out to use the key's own algorithm.")
+			algOK = false
+		}
+	}
+	if kf, ok := l.get(fs, "kid"); ok {
+		if kid, kidOK = l.str(kf); kidOK && kid == "" {
+			l.add(kf.val, kf.path, "kid is empty; give the key id the authorization server knows the key by, or remove kid.")
+			kidOK = false
+		}
+	}
+	if !t.known || !algOK || !kidOK {
+		return nil, "" // missing, linting, or already reported
+	}
+	k, err := jose.ParseKey([]byte(t.s), alg)
+	if err != nil {
+		msg := err.Error()
+		l.add(f.val, f.path, "private_key is not a usable private key"+t.from()+": "+strings.TrimSuffix(msg, ".")+".")
+		return nil, ""
+	}
+	if kid != "" {
+		k.Kid = kid
+	}
+	return k, t.s
 }

@@ -33,6 +33,8 @@ func pick[T any](user, preset opt[T], def T) T {
 type settings struct {
 	authMethod   opt[string]
 	basicEnc     opt[string]
+	assertionAud opt[string]
+	audField     field // where assertion_audience was set, for issues
 	audience     opt[string]
 	resource     opt[[]string]
 	params       opt[map[string]string]
@@ -45,10 +47,11 @@ func (l *loader) settings(fs map[string]field) settings {
 	var s settings
 	if f, ok := l.get(fs, "auth_method"); ok {
 		if v, ok := l.str(f); ok {
-			if v == ClientSecretBasic || v == ClientSecretPost {
+			switch v {
+			case ClientSecretBasic, ClientSecretPost, ClientSecretJWT, PrivateKeyJWT:
 				s.authMethod = opt[string]{v, true}
-			} else {
-				l.add(f.val, f.path, "auth_method must be client_secret_basic (HTTP Basic authentication, the default) or client_secret_post (credentials in the request body).")
+			default:
+				l.add(f.val, f.path, "auth_method must be client_secret_basic (HTTP Basic authentication, the default), client_secret_post (credentials in the request body), client_secret_jwt (a JWT signed with the client secret) or private_key_jwt (a JWT signed with private_key).")
 			}
 		}
 	}
@@ -58,6 +61,16 @@ func (l *loader) settings(fs map[string]field) settings {
 				s.basicEnc = opt[string]{v, true}
 			} else {
 				l.add(f.val, f.path, "basic_encoding must be form (form-urlencode client_id and client_secret before base64, as RFC 6749 §2.3.1 says; the default) or raw (join them as they are, for servers that expect that).")
+			}
+		}
+	}
+	if f, ok := l.get(fs, "assertion_audience"); ok {
+		if v, ok := l.str(f); ok {
+			switch v {
+			case AudienceTokenEndpoint, AudienceIssuer, AudienceBoth:
+				s.assertionAud, s.audField = opt[string]{v, true}, f
+			default:
+				l.add(f.val, f.path, "assertion_audience must be token_endpoint (the url, the default), issuer (the preset's issuer) or both (the two, as an array).")
 			}
 		}
 	}
@@ -149,7 +162,7 @@ func (l *loader) text(f field, envOK bool) (text, bool) {
 	case !ref:
 		return text{s: s, known: true}, true
 	case !envOK:
-		l.add(n, f.path, "${...} references are only supported in client_id, client_secret, audience, and in header, cookie and params values; write this value directly.")
+		l.add(n, f.path, "${...} references are only supported in client_id, client_secret, private_key, audience, and in header, cookie and params values; write this value directly.")
 		return text{}, false
 	case !valid:
 		l.add(n, f.path, "unsupported reference: the only form is a whole value ${env:NAME}, where NAME is letters, digits and underscores and does not start with a digit, with nothing before or after it.")
@@ -416,12 +429,14 @@ func (l *loader) cookies(f field) map[string]string {
 // paramsSetByUs are form parameters cctoken sends itself, with the field
 // that controls each.
 var paramsSetByUs = map[string]string{
-	"grant_type":    "cctoken always sends grant_type=client_credentials; remove it.",
-	"client_id":     "set client_id on the user instead.",
-	"client_secret": "set client_secret on the user instead.",
-	"scope":         "use the scopes list on the user instead.",
-	"audience":      "use the audience field instead.",
-	"resource":      "use the resource list instead.",
+	"grant_type":            "cctoken always sends grant_type=client_credentials; remove it.",
+	"client_id":             "set client_id on the user instead.",
+	"client_secret":         "set client_secret on the user instead.",
+	"client_assertion":      "set auth_method: private_key_jwt or client_secret_jwt instead; cctoken makes the assertion.",
+	"client_assertion_type": "set auth_method: private_key_jwt or client_secret_jwt instead; cctoken makes the assertion.",
+	"scope":                 "use the scopes list on the user instead.",
+	"audience":              "use the audience field instead.",
+	"resource":              "use the resource list instead.",
 }
 
 func (l *loader) params(f field) map[string]string {
