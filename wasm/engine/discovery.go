@@ -1,13 +1,12 @@
 package engine
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/url"
 	"slices"
 	"strings"
 	"time"
-
-	json "github.com/goccy/go-json"
 
 	"github.com/cctoken/cctoken/wasm/httpmsg"
 	"github.com/cctoken/cctoken/wasm/oauth"

@@ -88,6 +88,10 @@ type Account struct {
 	// with kid and alg applied); nil for the other methods. It prints as
 	// its algorithm and key id only.
 	Key *jose.Key
+	// DPoP asks for sender-constrained tokens (RFC 9449): the engine makes
+	// a key pair for the user and sends a DPoP proof with every token
+	// request; requests made with the token carry a proof as well.
+	DPoP bool
 	// AssertionAudience is AudienceTokenEndpoint, AudienceIssuer or
 	// AudienceBoth for the JWT methods, "" for the others.
 	AssertionAudience string

@@ -28,12 +28,12 @@
 // A preset holds type, name, url or issuer, insecure and users; each user holds
 // username, client_id, client_secret, private_key, kid, alg, scopes,
 // headers and cookies. The settings auth_method, basic_encoding,
-// assertion_audience, audience, resource, params, refresh_skew,
+// assertion_audience, dpop, audience, resource, params, refresh_skew,
 // default_ttl and refresh_ahead may appear on both: a user's value replaces
 // the preset's (maps and lists are not merged), an unset or null value
 // inherits, and when neither sets it the package default applies:
 // ClientSecretBasic, BasicEncodingForm, AudienceTokenEndpoint (for the JWT
-// methods), no audience, no resource, no params,
+// methods), no DPoP, no audience, no resource, no params,
 // DefaultRefreshSkew, DefaultTTL and DefaultRefreshAhead (see account.go).
 //
 // # JWT client authentication

@@ -482,6 +482,7 @@ func (l *loader) user(n ast.Node, pi, ui int, p *presetValues) (Account, bool) {
 		}
 		l.add(f.val, f.path, "assertion_audience: "+a.AssertionAudience+" puts the issuer in the assertion's aud, but the preset has no issuer; give the preset issuer: (the authorization server's issuer URL) in place of url, so the token endpoint is discovered and the issuer checked, or use assertion_audience: token_endpoint.")
 	}
+	a.DPoP = pick(s.dpop, p.dpop, false)
 	a.Audience = pick(s.audience, p.audience, "")
 	a.Resource = slices.Clone(pick(s.resource, p.resource, nil))
 	a.Params = maps.Clone(pick(s.params, p.params, nil))

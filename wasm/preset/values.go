@@ -35,6 +35,7 @@ type settings struct {
 	basicEnc     opt[string]
 	assertionAud opt[string]
 	audField     field // where assertion_audience was set, for issues
+	dpop         opt[bool]
 	audience     opt[string]
 	resource     opt[[]string]
 	params       opt[map[string]string]
@@ -72,6 +73,11 @@ func (l *loader) settings(fs map[string]field) settings {
 			default:
 				l.add(f.val, f.path, "assertion_audience must be token_endpoint (the url, the default), issuer (the preset's issuer) or both (the two, as an array).")
 			}
+		}
+	}
+	if f, ok := l.get(fs, "dpop"); ok {
+		if v, ok := l.bool(f); ok {
+			s.dpop = opt[bool]{v, true}
 		}
 	}
 	if f, ok := l.get(fs, "audience"); ok {
