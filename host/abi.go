@@ -26,6 +26,22 @@ type call struct {
 	Failure  *httpFailure      `json:"failure,omitempty"`
 	Status   int               `json:"status,omitempty"`
 	WWWAuth  string            `json:"www_authenticate,omitempty"`
+	// sign and challenge (DPoP)
+	Method    string `json:"method,omitempty"`
+	URL       string `json:"url,omitempty"`
+	DPoPNonce string `json:"dpop_nonce,omitempty"`
+}
+
+// signResult is the answer of the sign op.
+type signResult struct {
+	TokenType string            `json:"token_type"`
+	Headers   map[string]string `json:"headers"`
+}
+
+// challengeResult is the answer of the challenge op.
+type challengeResult struct {
+	Invalidate   bool `json:"invalidate"`
+	UseDPoPNonce bool `json:"use_dpop_nonce"`
 }
 
 type answer struct {
@@ -100,7 +116,8 @@ type Error struct {
 	// signing_failed, ...) or, for
 	// token endpoint failures, the OAuth error (invalid_client,
 	// invalid_scope, ...) or one of http_status, invalid_response,
-	// unsupported_token_type, network, timeout, too_large, canceled; for
+	// unsupported_token_type, use_dpop_nonce, network, timeout, too_large,
+	// canceled; for
 	// discovery, issuer_mismatch, invalid_metadata, unsupported_auth_method.
 	Code        string  `json:"code"`
 	Message     string  `json:"message"`

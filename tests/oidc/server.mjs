@@ -17,8 +17,14 @@
 //     "jwt_access_tokens": false,     // true: RS256 JWT access tokens for "resource"
 //     "resource": "urn:cctoken:test-api", // resource indicator / JWT audience
 //     "scopes": [],                   // extra declared scopes besides the clients' ones
-//     "strict_auth_methods": false    // true: a client must use its registered method
+//     "strict_auth_methods": false,   // true: a client must use its registered method
+//     "dpop_require_nonce": false     // true: DPoP proofs must carry the server's nonce
 //   }
+//
+// DPoP (RFC 9449) is on: a token request with a DPoP proof gets a DPoP-bound
+// token (with jwt_access_tokens, a JWT with cnf.jkt). With dpop_require_nonce
+// a proof without the server's nonce is answered use_dpop_nonce with a
+// DPoP-Nonce header.
 //
 // On ready exactly one JSON line is written to stdout; everything else goes to
 // stderr. The process exits on SIGTERM/SIGINT and when stdin reaches EOF (unless
@@ -180,6 +186,7 @@ function normalizeConfig(raw) {
     jwt: Boolean(raw.jwt_access_tokens),
     resource,
     strict: Boolean(raw.strict_auth_methods),
+    dpopRequireNonce: Boolean(raw.dpop_require_nonce),
   };
 }
 
@@ -327,6 +334,11 @@ async function main() {
     features: {
       devInteractions: { enabled: false },
       clientCredentials: { enabled: true },
+      dPoP: {
+        enabled: true,
+        nonceSecret: crypto.randomBytes(32),
+        requireNonce: () => cfg.dpopRequireNonce,
+      },
       introspection: { enabled: true },
       revocation: { enabled: true },
       resourceIndicators: {

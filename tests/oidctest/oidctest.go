@@ -76,6 +76,10 @@ type Options struct {
 	// Resource is the resource indicator used for JWT access tokens (their
 	// audience); empty means "urn:cctoken:test-api".
 	Resource string
+	// DPoPRequireNonce makes the server demand its nonce in DPoP proofs
+	// (use_dpop_nonce and a DPoP-Nonce header otherwise). DPoP itself is
+	// always on: a token request with a proof gets a DPoP-bound token.
+	DPoPRequireNonce bool
 }
 
 // Server is a running test authorization server.
@@ -116,6 +120,7 @@ type serverConfig struct {
 	StrictAuthMethods bool           `json:"strict_auth_methods"`
 	Scopes            []string       `json:"scopes,omitempty"`
 	Resource          string         `json:"resource,omitempty"`
+	DPoPRequireNonce  bool           `json:"dpop_require_nonce,omitempty"`
 }
 
 type clientConfig struct {
@@ -247,6 +252,7 @@ func buildConfig(opts Options) ([]byte, error) {
 		StrictAuthMethods: opts.StrictAuthMethods,
 		Scopes:            opts.Scopes,
 		Resource:          opts.Resource,
+		DPoPRequireNonce:  opts.DPoPRequireNonce,
 	}
 	if cfg.AccessTokenTTL == 0 {
 		cfg.AccessTokenTTL = 300
