@@ -69,7 +69,7 @@ func (e *Engine) Sign(req SignRequest) Step {
 		}
 		o, _ := origin(req.URL)
 		if req.Nonce != "" {
-			e.nonces[o] = req.Nonce
+			e.setNonce(o, req.Nonce)
 		}
 		proof, err := e.proof(tr.User, req.Method, req.URL, tr.AccessToken)
 		if err != nil {
@@ -116,7 +116,7 @@ type ChallengeRequest struct {
 func (e *Engine) Challenge(c ChallengeRequest) Step {
 	o, ok := origin(c.URL)
 	if ok && c.DPoPNonce != "" {
-		e.nonces[o] = c.DPoPNonce
+		e.setNonce(o, c.DPoPNonce)
 	}
 	return Step{Result: ChallengeResult{
 		Invalidate:   c.Status == 401 && oauth.InvalidToken(c.WWWAuth),
@@ -144,9 +144,20 @@ func (e *Engine) rememberNonce(rawURL string, resp *httpmsg.Response) {
 	}
 	if n := resp.Get(dpopNonceHeader); n != "" {
 		if o, ok := origin(rawURL); ok {
-			e.nonces[o] = n
+			e.setNonce(o, n)
 		}
 	}
+}
+
+// maxNonces bounds the origins whose nonce is kept: a host passes the
+// URLs of every request, so the map must not grow with them.
+const maxNonces = 256
+
+func (e *Engine) setNonce(origin, nonce string) {
+	if _, known := e.nonces[origin]; !known && len(e.nonces) >= maxNonces {
+		e.nonces = map[string]string{}
+	}
+	e.nonces[origin] = nonce
 }
 
 // proof makes a DPoP proof (RFC 9449 §4.2) of user for a request; token is

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"math/big"
 	"strings"
 	"testing"
@@ -237,5 +238,18 @@ func TestChallengeDPoP(t *testing.T) {
 		if r.Invalidate != tt.invalidate || r.UseDPoPNonce != tt.nonce {
 			t.Errorf("Challenge(%+v) = %+v", tt.c, r)
 		}
+	}
+}
+
+func TestNoncesBounded(t *testing.T) {
+	e, _ := dpopLoaded(t)
+	for i := range maxNonces + 10 {
+		e.Challenge(ChallengeRequest{Status: 200, URL: fmt.Sprintf("https://h%d.example/", i), DPoPNonce: "n"})
+	}
+	if len(e.nonces) > maxNonces {
+		t.Fatalf("%d nonces kept", len(e.nonces))
+	}
+	if e.nonces["https://h265.example"] != "n" {
+		t.Fatal("the newest nonce was not kept")
 	}
 }
