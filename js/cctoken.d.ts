@@ -129,14 +129,15 @@ export type CctokenEvent = TokenFetchedEvent | RefreshFailedEvent | TokenErrorEv
 /**
  * Error codes: the module's (invalid_preset, not_loaded, unknown_user,
  * unknown_task, bad_request, http_status, invalid_response,
- * unsupported_token_type, network, timeout, too_large, canceled), OAuth
+ * unsupported_token_type, network, timeout, too_large, canceled,
+ * unsupported: a user with a client certificate, mTLS being Go-host only), OAuth
  * error codes from the token endpoint (invalid_client, invalid_scope, …),
  * and this host's: closed, module_crashed, bad_module, unsupported_runtime.
  */
 export type ErrorCode =
   | "invalid_preset" | "not_loaded" | "unknown_user" | "unknown_task" | "bad_request"
   | "http_status" | "invalid_response" | "unsupported_token_type"
-  | "network" | "timeout" | "too_large" | "canceled"
+  | "network" | "timeout" | "too_large" | "canceled" | "unsupported"
   | "closed" | "module_crashed" | "bad_module" | "unsupported_runtime"
   | (string & {});
 

@@ -35,10 +35,13 @@ const CLOCK_MONOTONIC = 1;
  * module's own (wasm/ABI.md) and this host's (closed, module_crashed,
  * bad_module, unsupported_runtime).
  */
+const MTLS_UNSUPPORTED = "mTLS is Go-host only: browsers, fetch and edge workers cannot present a client certificate (tls_client_certificate); " +
+  "get this user's tokens with the Go host";
+
 const NON_OAUTH_CODES = new Set([
   "invalid_preset", "not_loaded", "unknown_user", "unknown_task", "bad_request",
   "http_status", "invalid_response", "unsupported_token_type",
-  "network", "timeout", "too_large", "canceled",
+  "network", "timeout", "too_large", "canceled", "unsupported", "client_certificate",
   "closed", "module_crashed", "bad_module", "unsupported_runtime",
 ]);
 
@@ -844,7 +847,12 @@ class Client {
     for (let step = 0; step <= MAX_STEPS; step++) {
       if (a.error) throw moduleError(a.error);
       if (a.http && step < MAX_STEPS) {
-        const outcome = await this.#perform(a.http);
+        // fetch cannot present a client certificate (RFC 8705 mutual TLS):
+        // refuse before anything is sent. The module turns this into an
+        // "unsupported" error naming the user and the preset field.
+        const outcome = a.http.tls_client
+          ? { failure: { kind: "unsupported", field: "tls_client_certificate", message: MTLS_UNSUPPORTED } }
+          : await this.#perform(a.http);
         if (this.#closed || !this.#inst) throw closedError();
         a = this.#inst.do({ op: "resume", task: a.task, ...outcome });
       } else if (Array.isArray(a.env) && step < MAX_STEPS) {

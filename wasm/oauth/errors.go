@@ -62,6 +62,10 @@ func FailureError(f *httpmsg.Failure) *Error {
 		msg = fmt.Sprintf("the token endpoint's answer was larger than %d KiB; is the URL the token endpoint?", httpmsg.MaxBody>>10)
 	case httpmsg.FailCanceled:
 		msg = "the token request was canceled"
+	case httpmsg.FailClientCertificate:
+		msg = "the client certificate (tls_client_certificate, tls_client_key) could not be used, so nothing was sent"
+	case httpmsg.FailUnsupported:
+		msg = "this host cannot send the token request"
 	default:
 		e.Code = CodeNetwork
 		msg = "could not reach the token endpoint; check the token URL, DNS, proxy and TLS settings"

@@ -16,7 +16,10 @@ const formType = "application/x-www-form-urlencoded"
 // (RFC 6749 §4.4.2). Credentials go either in the Authorization header
 // (client_secret_basic, also used when AuthMethod is empty because every
 // server must support it, §2.3.1) or in the body (client_secret_post), never
-// both and never in the URL. The body is built in a fixed order so requests
+// both and never in the URL. With tls_client_auth and
+// self_signed_tls_client_auth the request carries only client_id, and the
+// host presents the account's client certificate (RFC 8705); a certificate
+// configured with another method is presented too. The body is built in a fixed order so requests
 // are reproducible in tests and logs.
 func TokenRequest(a *preset.Account) httpmsg.Request {
 	if a == nil {
@@ -38,12 +41,17 @@ func TokenRequest(a *preset.Account) httpmsg.Request {
 	var f form
 	f.add("grant_type", "client_credentials")
 	post := a.AuthMethod == preset.ClientSecretPost
-	if post {
+	switch {
+	case post:
 		f.add("client_id", a.ClientID)
 		if a.ClientSecret != "" { // §2.3.1: may be omitted when empty
 			f.add("client_secret", a.ClientSecret)
 		}
-	} else {
+	case preset.IsTLSMethod(a.AuthMethod):
+		// RFC 8705 §2: the TLS handshake authenticates the client, and
+		// client_id in the body tells the server which client it is.
+		f.add("client_id", a.ClientID)
+	default:
 		// §2.3.1 wants id and secret form-encoded (Appendix B) before
 		// base64, so ':' and friends inside them survive. basic_encoding:
 		// raw joins them as they are, for servers that do not decode.
@@ -70,7 +78,7 @@ func TokenRequest(a *preset.Account) httpmsg.Request {
 		}
 		f.add(k, a.Params[k])
 	}
-	return httpmsg.Request{Method: "POST", URL: a.TokenURL, Header: h, Body: f.b.String()}
+	return httpmsg.Request{Method: "POST", URL: a.TokenURL, Header: h, Body: f.b.String(), TLSClient: a.TLSClient}
 }
 
 // cookieHeader joins cookies sorted by name so the header is deterministic.

@@ -1,12 +1,24 @@
 package preset
 
-import "time"
+import (
+	"time"
+
+	"github.com/cctoken/cctoken/wasm/httpmsg"
+)
 
 // Auth methods understood by the module.
 const (
 	ClientSecretBasic = "client_secret_basic"
 	ClientSecretPost  = "client_secret_post"
+	// RFC 8705 mutual TLS: the client certificate authenticates the
+	// client, and client_id goes in the body. Only the Go host can present
+	// a certificate.
+	TLSClientAuth           = "tls_client_auth"
+	SelfSignedTLSClientAuth = "self_signed_tls_client_auth"
 )
+
+// IsTLSMethod reports the two mutual-TLS auth methods.
+func IsTLSMethod(m string) bool { return m == TLSClientAuth || m == SelfSignedTLSClientAuth }
 
 // How client_secret_basic encodes the id and secret before base64.
 const (
@@ -40,8 +52,9 @@ type Account struct {
 	Issuer       string
 	Insecure     bool
 	ClientID     string
-	ClientSecret string
-	// AuthMethod is ClientSecretBasic or ClientSecretPost. It is empty
+	ClientSecret string // empty with the mutual-TLS methods
+	// AuthMethod is ClientSecretBasic, ClientSecretPost, TLSClientAuth or
+	// SelfSignedTLSClientAuth. It is empty
 	// only for a discovered preset (Issuer set) whose user sets none: the
 	// engine then picks one from the server's metadata.
 	AuthMethod string
@@ -57,6 +70,11 @@ type Account struct {
 	RefreshSkew   time.Duration // refresh this long before expiry
 	DefaultTTL    time.Duration // lifetime assumed when the server gives none
 	RefreshAhead  float64       // fraction of lifetime after which to refresh in the background
+	// TLSClient is the client certificate the host presents on the token
+	// request, nil for none; TLSCertField and TLSKeyField are where its two
+	// halves were written (a user's or its preset's key), for errors.
+	TLSClient                 *httpmsg.TLSClient
+	TLSCertField, TLSKeyField string
 }
 
 // Field returns the path of a field of this account, for error messages.
