@@ -73,8 +73,11 @@ func (cc *certClients) client(base *http.Client, t *tlsClient) (*http.Client, *h
 	if tr.TLSClientConfig == nil {
 		tr.TLSClientConfig = &tls.Config{}
 	}
-	tr.TLSClientConfig.Certificates = []tls.Certificate{cert}
-	tr.TLSClientConfig.GetClientCertificate = nil
+	// Always present the certificate: crypto/tls would otherwise hold back
+	// one that no CA in the server's request issued, which is exactly the
+	// self-signed certificate of self_signed_tls_client_auth.
+	tr.TLSClientConfig.Certificates = nil
+	tr.TLSClientConfig.GetClientCertificate = func(*tls.CertificateRequestInfo) (*tls.Certificate, error) { return &cert, nil }
 	hc := *base
 	hc.Transport = tr
 	if old != nil {

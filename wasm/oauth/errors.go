@@ -123,12 +123,16 @@ var knownCodes = []string{
 	"server_error", "temporarily_unavailable", "invalid_dpop_proof", "use_dpop_nonce",
 }
 
+// CredentialsHint is the advice for a refused client; callers that know
+// the client authenticates otherwise (mutual TLS) replace it.
+const CredentialsHint = "check the client id, the client secret and the auth method (basic or post)"
+
 // codeHint says what to check for an OAuth error code; for codes it does
 // not know, the status decides.
 func codeHint(code string, status int) string {
 	switch code {
 	case "invalid_client":
-		return "check the client id, the client secret and the auth method (basic or post)"
+		return CredentialsHint
 	case "invalid_scope":
 		return "check the scopes requested for this account"
 	case "unauthorized_client":
@@ -151,7 +155,7 @@ func codeHint(code string, status int) string {
 func statusHint(status int) string {
 	switch {
 	case status == 401 || status == 403:
-		return "check the client id, the client secret and the auth method (basic or post)"
+		return CredentialsHint
 	case status == 404 || status == 405:
 		return "check the token URL"
 	case status >= 300 && status <= 399:
