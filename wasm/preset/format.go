@@ -39,7 +39,7 @@ type presetSpec struct {
 type userSpec struct {
 	Username     specScalar              `json:"username" desc:"Name used to ask for this account's token; unique across the whole document." schema:"minLength=1"`
 	ClientID     specScalar              `json:"client_id" desc:"OAuth client_id. May be ${env:NAME} to read it from an environment variable." schema:"minLength=1"`
-	ClientSecret specScalar              `json:"client_secret" desc:"OAuth client_secret; must not be empty. May be ${env:NAME} to read it from an environment variable (recommended)." schema:"minLength=1"`
+	ClientSecret specScalar              `json:"client_secret,omitempty" desc:"OAuth client_secret; must not be empty. May be ${env:NAME} to read it from an environment variable (recommended). Required, except with auth_method tls_client_auth or self_signed_tls_client_auth, which refuse it (the client certificate authenticates the client)." schema:"minLength=1"`
 	Scopes       []specScope             `json:"scopes,omitempty" desc:"Scopes to request, one per entry (sent space-separated as the scope parameter)."`
 	Headers      map[specToken]specValue `json:"headers,omitempty" desc:"Extra HTTP headers for the token request; names are case-insensitive. Authorization, Cookie, Content-Type, Content-Length and Host are set by cctoken and not allowed. Values may be ${env:NAME}."`
 	Cookies      map[specToken]specValue `json:"cookies,omitempty" desc:"Cookies sent with the token request. Values may only hold RFC 6265 cookie characters (percent-encode others) and may be ${env:NAME}."`
