@@ -140,6 +140,7 @@ func (c *Client) Close() error {
 	if c.closed.Swap(true) {
 		return nil
 	}
+	c.certs.closeIdle()
 	return c.inst.close(context.Background())
 }
 

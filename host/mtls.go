@@ -90,6 +90,15 @@ func (cc *certClients) client(base *http.Client, t *tlsClient) (*http.Client, *h
 	return &hc, nil
 }
 
+// closeIdle closes the idle connections of every certificate's client.
+func (cc *certClients) closeIdle() {
+	cc.mu.Lock()
+	defer cc.mu.Unlock()
+	for _, c := range cc.m {
+		c.client.CloseIdleConnections()
+	}
+}
+
 // identify names t's certificate for the cache: its file names, or a hash
 // of its PEM text (the key itself is not kept as a map key), and the
 // files' size and modification time.

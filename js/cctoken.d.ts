@@ -57,7 +57,7 @@ export interface User {
   /** The preset's issuer, when it uses discovery. */
   issuer?: string;
   client_id: string;
-  auth_method: "client_secret_basic" | "client_secret_post" | string;
+  auth_method: "client_secret_basic" | "client_secret_post" | "tls_client_auth" | "self_signed_tls_client_auth" | string;
   scopes?: string[];
   audience?: string;
   resource?: string[];
