@@ -45,6 +45,12 @@ export interface TokenOptions {
   audience?: string;
   /** RFC 8707 resource indicators. */
   resource?: string[] | string;
+  /**
+   * Given the promise of a background refresh-ahead when one starts, so a
+   * runtime that ends work with the response can keep it running: pass a
+   * worker's ctx.waitUntil. Not part of which token is asked for.
+   */
+  waitUntil?: (promise: Promise<unknown>) => void;
 }
 
 /** One service account of the loaded preset, as the module describes it; no secret. */

@@ -486,7 +486,10 @@ function tokenRequest(opts) {
   /** @type {{scopes?: string[], audience?: string, resource?: string[]}} */
   const req = {};
   if (opts === undefined || opts === null) return { req, key: "" };
-  if (typeof opts !== "object") throw new TypeError("cctoken: token options must be an object {scopes, audience, resource}");
+  if (typeof opts !== "object") throw new TypeError("cctoken: token options must be an object {scopes, audience, resource, waitUntil}");
+  if (opts.waitUntil !== undefined && typeof opts.waitUntil !== "function") {
+    throw new TypeError("cctoken: waitUntil must be a function that takes a promise, like a worker's ctx.waitUntil");
+  }
   const list = (v, name) => {
     if (v === undefined || v === null) return undefined;
     if (typeof v === "string") v = name === "scopes" ? v.split(" ").filter(Boolean) : [v];
@@ -687,7 +690,11 @@ class Client {
     if (m) {
       const now = Date.now();
       if (now < m.useUntil) {
-        if (now >= m.refreshAt) this.#flight(user, key, req, true).catch(noop);
+        if (now >= m.refreshAt) {
+          const refresh = this.#flight(user, key, req, true).then(noop, noop);
+          // A worker's ctx.waitUntil keeps the isolate alive for it.
+          if (typeof options?.waitUntil === "function") options.waitUntil(refresh);
+        }
         return m.tok;
       }
     }
@@ -993,7 +1000,7 @@ export async function lint(text, options) {
 /**
  * @typedef {WebAssembly.Module | ArrayBuffer | ArrayBufferView | Response | PromiseLike<Response | WebAssembly.Module> | string | URL} WasmSource
  * @typedef {string | ArrayBuffer | ArrayBufferView | object} PresetSource
- * @typedef {{scopes?: string[] | string, audience?: string, resource?: string[] | string}} TokenOptions
+ * @typedef {{scopes?: string[] | string, audience?: string, resource?: string[] | string, waitUntil?: (p: Promise<unknown>) => void}} TokenOptions
  * @typedef {{field: string, line?: number, column?: number, message: string}} Issue
  * @typedef {{preset: PresetSource, wasm: WasmSource,
  *   env?: Record<string, string | undefined> | ((name: string) => string | undefined | null | Promise<string | undefined | null>),

@@ -333,6 +333,29 @@ describe("client", () => {
       client.close();
     }
   });
+
+  test("waitUntil is given the background refresh and nothing else", async () => {
+    srv.hits = 0;
+    srv.handler = (req, res) => sendToken(res, `tok-wait-${srv.hits}`, 4);
+    const client = await createClient({ preset: svcPreset(srv.url, { refresh_skew: "1s", refresh_ahead: 0.5 }), wasm });
+    try {
+      const given = [];
+      const waitUntil = (p) => given.push(p);
+      const t1 = await client.token("svc", { waitUntil });
+      assert.equal(await client.token("svc", { waitUntil }), t1);
+      assert.equal(given.length, 0, "no refresh before the refresh point");
+      await sleep(1700);
+      assert.equal(await client.token("svc", { waitUntil }), t1, "served at once past the refresh point");
+      assert.equal(given.length, 1);
+      assert.ok(given[0] instanceof Promise);
+      await given[0];
+      assert.equal(srv.hits, 2, "the promise settles when the refresh has ended");
+      assert.notEqual((await client.token("svc")).accessToken, t1.accessToken);
+      await assert.rejects(client.token("svc", { waitUntil: 1 }), /waitUntil must be a function/);
+    } finally {
+      client.close();
+    }
+  });
 });
 
 describe("fetch bridge", () => {
