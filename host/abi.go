@@ -53,10 +53,20 @@ type answer struct {
 }
 
 type httpRequest struct {
-	Method string            `json:"method"`
-	URL    string            `json:"url"`
-	Header map[string]string `json:"header,omitempty"`
-	Body   string            `json:"body,omitempty"`
+	Method    string            `json:"method"`
+	URL       string            `json:"url"`
+	Header    map[string]string `json:"header,omitempty"`
+	Body      string            `json:"body,omitempty"`
+	TLSClient *tlsClient        `json:"tls_client,omitempty"`
+}
+
+// tlsClient is the client certificate a request presents. KeyPEM is a
+// secret: it never goes into an error or a log.
+type tlsClient struct {
+	CertFile string `json:"certificate_file,omitempty"`
+	CertPEM  string `json:"certificate_pem,omitempty"`
+	KeyFile  string `json:"key_file,omitempty"`
+	KeyPEM   string `json:"key_pem,omitempty"`
 }
 
 type httpResponse struct {
@@ -68,6 +78,7 @@ type httpResponse struct {
 type httpFailure struct {
 	Kind    string `json:"kind"`
 	Message string `json:"message"`
+	Field   string `json:"field,omitempty"`
 }
 
 type tokenResult struct {
@@ -117,8 +128,9 @@ type Error struct {
 	// token endpoint failures, the OAuth error (invalid_client,
 	// invalid_scope, ...) or one of http_status, invalid_response,
 	// unsupported_token_type, use_dpop_nonce, network, timeout, too_large,
-	// canceled; for
-	// discovery, issuer_mismatch, invalid_metadata, unsupported_auth_method.
+	// canceled; for discovery, issuer_mismatch, invalid_metadata,
+	// unsupported_auth_method; for mutual TLS, client_certificate (the
+	// certificate or key could not be used; Field names which).
 	Code        string  `json:"code"`
 	Message     string  `json:"message"`
 	Field       string  `json:"field,omitempty"`

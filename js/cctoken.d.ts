@@ -45,6 +45,12 @@ export interface TokenOptions {
   audience?: string;
   /** RFC 8707 resource indicators. */
   resource?: string[] | string;
+  /**
+   * Given the promise of a background refresh-ahead when one starts, so a
+   * runtime that ends work with the response can keep it running: pass a
+   * worker's ctx.waitUntil. Not part of which token is asked for.
+   */
+  waitUntil?: (promise: Promise<unknown>) => void;
 }
 
 /** One service account of the loaded preset, as the module describes it; no secret. */
@@ -57,7 +63,7 @@ export interface User {
   /** The preset's issuer, when it uses discovery. */
   issuer?: string;
   client_id: string;
-  auth_method: "client_secret_basic" | "client_secret_post" | "client_secret_jwt" | "private_key_jwt" | string;
+  auth_method: "client_secret_basic" | "client_secret_post" | "client_secret_jwt" | "private_key_jwt" | "tls_client_auth" | "self_signed_tls_client_auth" | string;
   scopes?: string[];
   audience?: string;
   resource?: string[];
@@ -129,14 +135,15 @@ export type CctokenEvent = TokenFetchedEvent | RefreshFailedEvent | TokenErrorEv
 /**
  * Error codes: the module's (invalid_preset, not_loaded, unknown_user,
  * unknown_task, bad_request, http_status, invalid_response,
- * unsupported_token_type, network, timeout, too_large, canceled), OAuth
+ * unsupported_token_type, network, timeout, too_large, canceled,
+ * unsupported: a user with a client certificate, mTLS being Go-host only), OAuth
  * error codes from the token endpoint (invalid_client, invalid_scope, …),
  * and this host's: closed, module_crashed, bad_module, unsupported_runtime.
  */
 export type ErrorCode =
   | "invalid_preset" | "not_loaded" | "unknown_user" | "unknown_task" | "bad_request"
   | "http_status" | "invalid_response" | "unsupported_token_type"
-  | "network" | "timeout" | "too_large" | "canceled"
+  | "network" | "timeout" | "too_large" | "canceled" | "unsupported"
   | "closed" | "module_crashed" | "bad_module" | "unsupported_runtime"
   | (string & {});
 

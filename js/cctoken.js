@@ -35,10 +35,13 @@ const CLOCK_MONOTONIC = 1;
  * module's own (wasm/ABI.md) and this host's (closed, module_crashed,
  * bad_module, unsupported_runtime).
  */
+const MTLS_UNSUPPORTED = "mTLS is Go-host only: browsers, fetch and edge workers cannot present a client certificate (tls_client_certificate); " +
+  "get this user's tokens with the Go host";
+
 const NON_OAUTH_CODES = new Set([
   "invalid_preset", "not_loaded", "unknown_user", "unknown_task", "bad_request",
   "http_status", "invalid_response", "unsupported_token_type",
-  "network", "timeout", "too_large", "canceled",
+  "network", "timeout", "too_large", "canceled", "unsupported", "client_certificate",
   "closed", "module_crashed", "bad_module", "unsupported_runtime",
 ]);
 
@@ -483,7 +486,10 @@ function tokenRequest(opts) {
   /** @type {{scopes?: string[], audience?: string, resource?: string[]}} */
   const req = {};
   if (opts === undefined || opts === null) return { req, key: "" };
-  if (typeof opts !== "object") throw new TypeError("cctoken: token options must be an object {scopes, audience, resource}");
+  if (typeof opts !== "object") throw new TypeError("cctoken: token options must be an object {scopes, audience, resource, waitUntil}");
+  if (opts.waitUntil !== undefined && typeof opts.waitUntil !== "function") {
+    throw new TypeError("cctoken: waitUntil must be a function that takes a promise, like a worker's ctx.waitUntil");
+  }
   const list = (v, name) => {
     if (v === undefined || v === null) return undefined;
     if (typeof v === "string") v = name === "scopes" ? v.split(" ").filter(Boolean) : [v];
@@ -684,7 +690,11 @@ class Client {
     if (m) {
       const now = Date.now();
       if (now < m.useUntil) {
-        if (now >= m.refreshAt) this.#flight(user, key, req, true).catch(noop);
+        if (now >= m.refreshAt) {
+          const refresh = this.#flight(user, key, req, true).then(noop, noop);
+          // A worker's ctx.waitUntil keeps the isolate alive for it.
+          if (typeof options?.waitUntil === "function") options.waitUntil(refresh);
+        }
         return m.tok;
       }
     }
@@ -844,7 +854,12 @@ class Client {
     for (let step = 0; step <= MAX_STEPS; step++) {
       if (a.error) throw moduleError(a.error);
       if (a.http && step < MAX_STEPS) {
-        const outcome = await this.#perform(a.http);
+        // fetch cannot present a client certificate (RFC 8705 mutual TLS):
+        // refuse before anything is sent. The module turns this into an
+        // "unsupported" error naming the user and the preset field.
+        const outcome = a.http.tls_client
+          ? { failure: { kind: "unsupported", field: "tls_client_certificate", message: MTLS_UNSUPPORTED } }
+          : await this.#perform(a.http);
         if (this.#closed || !this.#inst) throw closedError();
         a = this.#inst.do({ op: "resume", task: a.task, ...outcome });
       } else if (Array.isArray(a.env) && step < MAX_STEPS) {
@@ -985,7 +1000,7 @@ export async function lint(text, options) {
 /**
  * @typedef {WebAssembly.Module | ArrayBuffer | ArrayBufferView | Response | PromiseLike<Response | WebAssembly.Module> | string | URL} WasmSource
  * @typedef {string | ArrayBuffer | ArrayBufferView | object} PresetSource
- * @typedef {{scopes?: string[] | string, audience?: string, resource?: string[] | string}} TokenOptions
+ * @typedef {{scopes?: string[] | string, audience?: string, resource?: string[] | string, waitUntil?: (p: Promise<unknown>) => void}} TokenOptions
  * @typedef {{field: string, line?: number, column?: number, message: string}} Issue
  * @typedef {{preset: PresetSource, wasm: WasmSource,
  *   env?: Record<string, string | undefined> | ((name: string) => string | undefined | null | Promise<string | undefined | null>),

@@ -2,9 +2,9 @@
 # Runs every test of the project on a fresh machine that has Go, Node and
 # npm: installs what the tests need (npm packages; Debian's chromium), checks
 # formatting and that build.sh reproduces the committed module and bundle,
-# then runs the JavaScript tests, the Go tests (unit, fuzz seed corpora, end
-# to end against a real authorization server, the WASI command under
-# wasirun) and the explorer in a real browser.
+# then runs the JavaScript tests, the edge worker on workerd, the Go tests
+# (unit, fuzz seed corpora, end to end against a real authorization server,
+# the WASI command under wasirun) and the explorer in a real browser.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -31,6 +31,12 @@ if [ ! -f js/node_modules/.package-lock.json ] || [ js/package-lock.json -nt js/
 	(cd js && npm ci --no-audit --no-fund --no-update-notifier --loglevel=error)
 fi
 node --test --test-timeout=120000 js/test/
+
+echo "== edge tests"
+# The signing worker on a real workerd (from npm, pinned in
+# edge/package-lock.json) against node-oidc-provider and a sample API.
+./edge/setup.sh
+node --test --test-timeout=120000 edge/test/
 
 echo "== go test"
 go test -count=1 ./...

@@ -333,6 +333,29 @@ describe("client", () => {
       client.close();
     }
   });
+
+  test("waitUntil is given the background refresh and nothing else", async () => {
+    srv.hits = 0;
+    srv.handler = (req, res) => sendToken(res, `tok-wait-${srv.hits}`, 4);
+    const client = await createClient({ preset: svcPreset(srv.url, { refresh_skew: "1s", refresh_ahead: 0.5 }), wasm });
+    try {
+      const given = [];
+      const waitUntil = (p) => given.push(p);
+      const t1 = await client.token("svc", { waitUntil });
+      assert.equal(await client.token("svc", { waitUntil }), t1);
+      assert.equal(given.length, 0, "no refresh before the refresh point");
+      await sleep(1700);
+      assert.equal(await client.token("svc", { waitUntil }), t1, "served at once past the refresh point");
+      assert.equal(given.length, 1);
+      assert.ok(given[0] instanceof Promise);
+      await given[0];
+      assert.equal(srv.hits, 2, "the promise settles when the refresh has ended");
+      assert.notEqual((await client.token("svc")).accessToken, t1.accessToken);
+      await assert.rejects(client.token("svc", { waitUntil: 1 }), /waitUntil must be a function/);
+    } finally {
+      client.close();
+    }
+  });
 });
 
 describe("fetch bridge", () => {
@@ -410,6 +433,36 @@ describe("fetch bridge", () => {
       });
     } finally {
       client.close();
+    }
+  });
+
+  test("refuses a user with a client certificate (mTLS is Go-host only) and sends nothing", async () => {
+    const srv = await tokenServer();
+    const KEY = "-----BEGIN PRIVATE KEY-----\nKEY-CANARY-9c1e\n-----END PRIVATE KEY-----\n";
+    const text = preset(srv.url, [
+      { username: "mtls", client_id: "mtls-id", auth_method: "tls_client_auth", tls_client_certificate: "/etc/mtls.crt", tls_client_key: "${env:MTLS_KEY}" },
+      { username: "svc", client_id: "svc-id", client_secret: SECRET },
+    ]);
+    const events = [];
+    const client = await createClient({ preset: text, wasm, env: { MTLS_KEY: KEY }, onEvent: (e) => events.push(e) });
+    try {
+      await assert.rejects(client.token("mtls"), (err) => {
+        assert.ok(err instanceof CctokenError);
+        assert.equal(err.code, "unsupported");
+        assert.equal(err.user, "mtls");
+        assert.equal(err.field, "preset[0].users[0].tls_client_certificate");
+        assert.equal(err.oauthError, undefined);
+        assert.match(err.message, /user mtls: .*Go-host only/);
+        assert.ok(!err.message.includes("KEY-CANARY"), err.message);
+        return true;
+      });
+      assert.equal(srv.hits, 0, "no request may be sent for an mTLS user");
+      assert.ok(!JSON.stringify(events).includes("KEY-CANARY"));
+      // Other users of the same preset are not affected.
+      assert.ok((await client.token("svc")).accessToken);
+    } finally {
+      client.close();
+      await srv.close();
     }
   });
 

@@ -79,6 +79,8 @@ func (d *reader) call(c *Call) bool {
 					c.Failure.Kind, ok = d.Str()
 				case "message":
 					c.Failure.Message, ok = d.Str()
+				case "field":
+					c.Failure.Field, ok = d.Str()
 				}
 				return ok
 			})

@@ -14,7 +14,7 @@ var callSeeds = []string{
 	`{"op":"token","user":"svc","scopes":["a","b"],"refresh":true}`,
 	`{"op":"token","user":"svc","scopes":[],"resource":["https://api.example.com/"],"audience":"x"}`,
 	`{"op":"resume","task":12,"response":{"status":200,"header":{"Content-Type":"application/json","DPoP-Nonce":"n1"},"body":"{\"access_token\":\"a\\u00e9\\ud83d\\ude00\",\"token_type\":\"Bearer\"}"}}`,
-	`{"op":"resume","task":3,"failure":{"kind":"network","message":"connection refused"}}`,
+	`{"op":"resume","task":3,"failure":{"kind":"client_certificate","message":"bad key","field":"tls_client_key"}}`,
 	`{"op":"resume","task":4,"env":{"A":"1","B":""}}`,
 	` { "op" : "sign" , "user" : "svc", "method":"GET","url":"https://api.example.com/x?y#z","nonce":"n" } `,
 	`{"op":"challenge","status":401,"www_authenticate":"DPoP error=\"use_dpop_nonce\"","url":"https://api.example.com/","dpop_nonce":"abc"}`,

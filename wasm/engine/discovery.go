@@ -44,6 +44,10 @@ type metadata struct {
 	// authMethods is token_endpoint_auth_methods_supported; nil when the
 	// server does not list them (RFC 8414 §2: client_secret_basic then).
 	authMethods []string
+	// mtlsTokenEndpoint is mtls_endpoint_aliases.token_endpoint (RFC 8705
+	// §5), used by accounts that present a client certificate; mtlsBad
+	// says why a given alias is unusable.
+	mtlsTokenEndpoint, mtlsBad string
 }
 
 // metaFailure remembers a metadata fetch the server asked to retry later.
@@ -142,6 +146,9 @@ func parseMetadata(acct *preset.Account, in Input, now time.Time) (*metadata, *o
 		Issuer        *string  `json:"issuer"`
 		TokenEndpoint *string  `json:"token_endpoint"`
 		AuthMethods   []string `json:"token_endpoint_auth_methods_supported"`
+		MTLSAliases   *struct {
+			TokenEndpoint *string `json:"token_endpoint"`
+		} `json:"mtls_endpoint_aliases"`
 	}
 	if err := json.Unmarshal([]byte(r.Body), &doc); err != nil {
 		return nil, &oauth.Error{Code: CodeInvalidMetadata, Status: r.Status, Message: "the authorization server metadata is not a JSON object with string issuer and token_endpoint (RFC 8414 §3.2)"}
@@ -160,13 +167,32 @@ func parseMetadata(acct *preset.Account, in Input, now time.Time) (*metadata, *o
 	if msg := preset.CheckTokenEndpoint(*doc.TokenEndpoint, acct.Insecure); msg != "" {
 		return nil, &oauth.Error{Code: CodeInvalidMetadata, Status: r.Status, Message: "the authorization server metadata has an unusable token_endpoint: " + msg}
 	}
-	return &metadata{tokenEndpoint: *doc.TokenEndpoint, authMethods: doc.AuthMethods}, nil
+	md := &metadata{tokenEndpoint: *doc.TokenEndpoint, authMethods: doc.AuthMethods}
+	if a := doc.MTLSAliases; a != nil && a.TokenEndpoint != nil {
+		// Checked here, refused only for the accounts that would use it.
+		if msg := preset.CheckTokenEndpoint(*a.TokenEndpoint, acct.Insecure); msg != "" {
+			md.mtlsBad = "the authorization server metadata has an unusable mtls_endpoint_aliases.token_endpoint: " + strings.Replace(msg, "token_endpoint", "the alias", 1)
+		} else {
+			md.mtlsTokenEndpoint = *a.TokenEndpoint
+		}
+	}
+	return md, nil
 }
 
 // applyMetadata completes a discovered account: its token endpoint, and an
 // auth method when the user set none.
 func applyMetadata(acct *preset.Account, md *metadata) *Error {
 	acct.TokenURL = md.tokenEndpoint
+	if acct.TLSClient != nil {
+		// RFC 8705 §5: a client presenting a certificate uses the
+		// server's mutual-TLS endpoint when it names one.
+		if md.mtlsBad != "" {
+			return &Error{Code: CodeInvalidMetadata, User: acct.Username, Field: fmt.Sprintf("preset[%d].issuer", acct.Preset), Message: md.mtlsBad}
+		}
+		if md.mtlsTokenEndpoint != "" {
+			acct.TokenURL = md.mtlsTokenEndpoint
+		}
+	}
 	if acct.AuthMethod != "" {
 		return nil // the user's choice, used without checking
 	}

@@ -304,6 +304,13 @@ func (e *Engine) tokenAnswer(acct *preset.Account, key, assertion string, retrie
 		return e.requestToken(acct, key, now, true)
 	}
 	ferr := tokenError(oerr, acct, assertion)
+	if f := in.Failure; f != nil && (f.Kind == httpmsg.FailClientCertificate || f.Kind == httpmsg.FailUnsupported) && acct.TLSClient != nil {
+		// Name where the certificate or key was written, not the url.
+		ferr.Field = acct.TLSCertField
+		if f.Field == "tls_client_key" {
+			ferr.Field = acct.TLSKeyField
+		}
+	}
 	if ent == nil {
 		ent = &entry{}
 		e.cache[key] = ent

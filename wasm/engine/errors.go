@@ -78,9 +78,14 @@ func tokenError(o *oauth.Error, a *preset.Account, assertion string) *Error {
 	if a.Issuer != "" {
 		field = fmt.Sprintf("preset[%d].issuer", a.Preset)
 	}
+	msg := o.Error()
+	if preset.IsTLSMethod(a.AuthMethod) {
+		msg = strings.Replace(msg, oauth.CredentialsHint, "check the client id and that the server accepts this client certificate for it "+
+			"(issued by a CA it trusts with the registered subject or SAN for tls_client_auth; the registered certificate itself for self_signed_tls_client_auth)", 1)
+	}
 	return &Error{
 		Code:        o.Code,
-		Message:     redact(o.Error(), a, assertion),
+		Message:     redact(msg, a, assertion),
 		User:        a.Username,
 		Field:       field,
 		Status:      o.Status,

@@ -30,8 +30,12 @@ const assertionLifetime = 60 * time.Second
 // (client_secret_basic, also used when AuthMethod is empty because every
 // server must support it, §2.3.1), in the body (client_secret_post), or as
 // a JWT client assertion in the body (client_secret_jwt, private_key_jwt:
-// RFC 7523 §2.2), never two of them and never in the URL. The body is
-// built in a fixed order so requests are reproducible in tests and logs.
+// RFC 7523 §2.2), never two of them and never in the URL. With
+// tls_client_auth and self_signed_tls_client_auth the request carries only
+// client_id, and the host presents the account's client certificate (RFC
+// 8705); a certificate configured with another method is presented too.
+// The body is built in a fixed order so requests are reproducible in tests
+// and logs.
 //
 // now and random are used only by the JWT methods: now for the
 // assertion's iat and exp, random for its jti (and PS256 salts); nil
@@ -57,13 +61,13 @@ func TokenRequest(a *preset.Account, now time.Time, random io.Reader) (httpmsg.R
 	var f form
 	f.add("grant_type", "client_credentials")
 	post := a.AuthMethod == preset.ClientSecretPost
-	switch a.AuthMethod {
-	case preset.ClientSecretPost:
+	switch {
+	case post:
 		f.add("client_id", a.ClientID)
 		if a.ClientSecret != "" { // §2.3.1: may be omitted when empty
 			f.add("client_secret", a.ClientSecret)
 		}
-	case preset.ClientSecretJWT, preset.PrivateKeyJWT:
+	case a.AuthMethod == preset.ClientSecretJWT || a.AuthMethod == preset.PrivateKeyJWT:
 		jwt, err := Assertion(a, now, random)
 		if err != nil {
 			return httpmsg.Request{}, err
@@ -73,6 +77,10 @@ func TokenRequest(a *preset.Account, now time.Time, random io.Reader) (httpmsg.R
 		f.add("client_id", a.ClientID)
 		f.add("client_assertion_type", AssertionType)
 		f.add("client_assertion", jwt)
+	case preset.IsTLSMethod(a.AuthMethod):
+		// RFC 8705 §2: the TLS handshake authenticates the client, and
+		// client_id in the body tells the server which client it is.
+		f.add("client_id", a.ClientID)
 	default:
 		// §2.3.1 wants id and secret form-encoded (Appendix B) before
 		// base64, so ':' and friends inside them survive. basic_encoding:
@@ -100,7 +108,7 @@ func TokenRequest(a *preset.Account, now time.Time, random io.Reader) (httpmsg.R
 		}
 		f.add(k, a.Params[k])
 	}
-	return httpmsg.Request{Method: "POST", URL: a.TokenURL, Header: h, Body: f.b.String()}, nil
+	return httpmsg.Request{Method: "POST", URL: a.TokenURL, Header: h, Body: f.b.String(), TLSClient: a.TLSClient}, nil
 }
 
 // Assertion makes the JWT client assertion of a client_secret_jwt or

@@ -3,6 +3,7 @@ package preset
 import (
 	"time"
 
+	"github.com/cctoken/cctoken/wasm/httpmsg"
 	"github.com/cctoken/cctoken/wasm/jose"
 )
 
@@ -16,6 +17,11 @@ const (
 	// PrivateKeyJWT sends a JWT assertion signed with the user's private
 	// key (RFC 7523 §2.2, OpenID Connect Core §9); no secret is sent.
 	PrivateKeyJWT = "private_key_jwt"
+	// RFC 8705 mutual TLS: the client certificate authenticates the
+	// client, and client_id goes in the body. Only the Go host can present
+	// a certificate.
+	TLSClientAuth           = "tls_client_auth"
+	SelfSignedTLSClientAuth = "self_signed_tls_client_auth"
 )
 
 // What the aud claim of a JWT client assertion holds.
@@ -30,6 +36,9 @@ const (
 	// either kind accept.
 	AudienceBoth = "both"
 )
+
+// IsTLSMethod reports the two mutual-TLS auth methods.
+func IsTLSMethod(m string) bool { return m == TLSClientAuth || m == SelfSignedTLSClientAuth }
 
 // How client_secret_basic encodes the id and secret before base64.
 const (
@@ -65,11 +74,11 @@ type Account struct {
 	Issuer       string
 	Insecure     bool
 	ClientID     string
-	ClientSecret string
-	// AuthMethod is ClientSecretBasic, ClientSecretPost, ClientSecretJWT
-	// or PrivateKeyJWT. It is empty only for a discovered preset (Issuer
-	// set) whose user sets none: the engine then picks one from the
-	// server's metadata.
+	ClientSecret string // empty with private_key_jwt and the mutual-TLS methods
+	// AuthMethod is ClientSecretBasic, ClientSecretPost, ClientSecretJWT,
+	// PrivateKeyJWT, TLSClientAuth or SelfSignedTLSClientAuth. It is empty
+	// only for a discovered preset (Issuer set) whose user sets none: the
+	// engine then picks one from the server's metadata.
 	AuthMethod string
 	// BasicEncoding is BasicEncodingForm or BasicEncodingRaw; it matters
 	// only for ClientSecretBasic.
@@ -97,6 +106,11 @@ type Account struct {
 	AssertionAudience string
 	// keyText is private_key as given, so errors can be scrubbed of it.
 	keyText string
+	// TLSClient is the client certificate the host presents on the token
+	// request, nil for none; TLSCertField and TLSKeyField are where its two
+	// halves were written (a user's or its preset's key), for errors.
+	TLSClient                 *httpmsg.TLSClient
+	TLSCertField, TLSKeyField string
 }
 
 // PrivateKeyText returns the private_key text the account was loaded

@@ -13,6 +13,7 @@ import (
 	"github.com/goccy/go-yaml/parser"
 	"github.com/goccy/go-yaml/token"
 
+	"github.com/cctoken/cctoken/wasm/httpmsg"
 	"github.com/cctoken/cctoken/wasm/jose"
 	"github.com/cctoken/cctoken/wasm/keboola"
 	"github.com/cctoken/cctoken/wasm/yamlnode"
@@ -391,6 +392,9 @@ func (l *loader) user(n ast.Node, pi, ui int, p *presetValues) (Account, bool) {
 		defMethod = "" // chosen from the server's metadata
 	}
 	a.AuthMethod = pick(s.authMethod, p.authMethod, defMethod)
+	tlsAuth := IsTLSMethod(a.AuthMethod)
+	certSrc := pick(s.tlsCert, p.tlsCert, tlsSource{})
+	keySrc := pick(s.tlsKey, p.tlsKey, tlsSource{})
 	required := []string{"username", "client_id", "client_secret"}
 	if a.AuthMethod == PrivateKeyJWT {
 		required = []string{"username", "client_id", "private_key"}
@@ -407,18 +411,30 @@ func (l *loader) user(n ast.Node, pi, ui int, p *presetValues) (Account, bool) {
 	var keyField field
 	var keyText text
 
-	for _, key := range required {
-		f, ok := l.get(fs, key)
-		if _, present := fs[key]; present && !ok {
-			l.add(f.key, f.path, key+" is empty; set it to "+requiredHint[key]+".")
-			continue
-		}
-		if !ok {
-			if !meant[key] {
-				l.add(n, pathJoin(path, key), key+" is missing; add "+key+": "+requiredHint[key]+".")
+	for _, k := range required {
+		f, ok := l.get(fs, k)
+		if k == "client_secret" && tlsAuth {
+			// RFC 8705 §2: the certificate authenticates the client.
+			if ok {
+				l.add(f.key, f.path, "client_secret is not sent with auth_method "+a.AuthMethod+": the client certificate authenticates the client (RFC 8705). Remove client_secret, or choose a client_secret_* auth_method.")
 			}
 			continue
 		}
+		if _, present := fs[k]; present && !ok {
+			l.add(f.key, f.path, k+" is empty; set it to "+requiredHint[k]+".")
+			continue
+		}
+		if !ok {
+			if !meant[k] {
+				msg := k + " is missing; add " + k + ": " + requiredHint[k] + "."
+				if k == "client_secret" && (s.tlsCert.set || p.tlsCert.set) {
+					msg += " To authenticate with the client certificate instead, set auth_method: tls_client_auth or self_signed_tls_client_auth."
+				}
+				l.add(n, pathJoin(path, k), msg)
+			}
+			continue
+		}
+		key := k
 		t, ok := l.text(f, key != "username")
 		if !ok {
 			continue
@@ -467,6 +483,10 @@ func (l *loader) user(n ast.Node, pi, ui int, p *presetValues) (Account, bool) {
 		a.Cookies = l.cookies(f)
 	}
 
+	if !meant["tls_client_certificate"] && !meant["tls_client_key"] {
+		// A misspelt key is reported as such, not also as missing.
+		l.tlsClient(&a, n, path, certSrc, keySrc)
+	}
 	a.BasicEncoding = pick(s.basicEnc, p.basicEnc, BasicEncodingForm)
 	if a.AuthMethod == ClientSecretBasic && a.BasicEncoding == BasicEncodingRaw && strings.Contains(idText.s, ":") {
 		// RFC 7617: the user-id of Basic authentication cannot hold a colon.
@@ -490,6 +510,47 @@ func (l *loader) user(n ast.Node, pi, ui int, p *presetValues) (Account, bool) {
 	a.DefaultTTL = pick(s.defaultTTL, p.defaultTTL, DefaultTTL)
 	a.RefreshAhead = pick(s.refreshAhead, p.refreshAhead, DefaultRefreshAhead)
 	return a, true
+}
+
+// tlsClient checks the user's client certificate and key, possibly
+// inherited from its preset: both or neither, and both for the mutual-TLS
+// auth methods.
+func (l *loader) tlsClient(a *Account, n ast.Node, path string, cert, key tlsSource) {
+	certSet, keySet := cert.path != "", key.path != ""
+	switch {
+	case !certSet && !keySet:
+		if IsTLSMethod(a.AuthMethod) {
+			l.add(n, pathJoin(path, "tls_client_certificate"), "auth_method "+a.AuthMethod+" needs a client certificate; add tls_client_certificate and tls_client_key (each a PEM file path or ${env:NAME} holding the PEM) to this user or its preset.")
+		}
+		return
+	case !keySet:
+		l.addOnce(cert.n, cert.path, "tls_client_certificate is set but tls_client_key is not; add tls_client_key next to it: the certificate's private key as a PEM file path or ${env:NAME} holding the PEM.")
+		return
+	case !certSet:
+		l.addOnce(key.n, key.path, "tls_client_key is set but tls_client_certificate is not; add tls_client_certificate next to it: the client certificate as a PEM file path or ${env:NAME} holding the PEM.")
+		return
+	}
+	a.TLSCertField, a.TLSKeyField = cert.path, key.path
+	if cert.bad || key.bad {
+		return // already reported
+	}
+	if l.lint && (cert.file == "" && cert.pem == "" || key.file == "" && key.pem == "") {
+		// A reference whose value is unknown: the halves are checked at load.
+		a.TLSClient = &httpmsg.TLSClient{}
+		return
+	}
+	a.TLSClient = &httpmsg.TLSClient{CertFile: cert.file, CertPEM: cert.pem, KeyFile: key.file, KeyPEM: key.pem}
+}
+
+// addOnce is add for values users inherit from their preset, so that a
+// problem in the preset is reported once, not once per user.
+func (l *loader) addOnce(n ast.Node, path, msg string) {
+	for _, is := range l.issues {
+		if is.Field == path && is.Message == msg {
+			return
+		}
+	}
+	l.add(n, path, msg)
 }
 
 // value unwraps n and rejects aliases: expanding them would let a small

@@ -42,17 +42,19 @@ type settings struct {
 	refreshSkew  opt[time.Duration]
 	defaultTTL   opt[time.Duration]
 	refreshAhead opt[float64]
+	tlsCert      opt[tlsSource]
+	tlsKey       opt[tlsSource]
 }
 
 func (l *loader) settings(fs map[string]field) settings {
 	var s settings
 	if f, ok := l.get(fs, "auth_method"); ok {
 		if v, ok := l.str(f); ok {
-			switch v {
-			case ClientSecretBasic, ClientSecretPost, ClientSecretJWT, PrivateKeyJWT:
+			switch {
+			case v == ClientSecretBasic, v == ClientSecretPost, v == ClientSecretJWT, v == PrivateKeyJWT, IsTLSMethod(v):
 				s.authMethod = opt[string]{v, true}
 			default:
-				l.add(f.val, f.path, "auth_method must be client_secret_basic (HTTP Basic authentication, the default), client_secret_post (credentials in the request body), client_secret_jwt (a JWT signed with the client secret) or private_key_jwt (a JWT signed with private_key).")
+				l.add(f.val, f.path, "auth_method must be client_secret_basic (HTTP Basic authentication, the default), client_secret_post (credentials in the request body), client_secret_jwt (a JWT signed with the client secret), private_key_jwt (a JWT signed with private_key), or tls_client_auth or self_signed_tls_client_auth (a client certificate, RFC 8705; Go host only).")
 			}
 		}
 	}
@@ -121,7 +123,73 @@ func (l *loader) settings(fs map[string]field) settings {
 			}
 		}
 	}
+	if f, ok := l.get(fs, "tls_client_certificate"); ok {
+		s.tlsCert = opt[tlsSource]{l.pemOrFile(f, false), true}
+	}
+	if f, ok := l.get(fs, "tls_client_key"); ok {
+		s.tlsKey = opt[tlsSource]{l.pemOrFile(f, true), true}
+	}
 	return s
+}
+
+// tlsSource is one half of a client certificate: a file path or PEM text.
+type tlsSource struct {
+	file, pem string
+	n         ast.Node
+	path      string
+	bad       bool // reported already
+}
+
+// pemOrFile reads tls_client_certificate or tls_client_key: PEM text (a
+// value starting with -----BEGIN, usually from ${env:NAME}) or else the
+// path of a PEM file, which the host reads. The PEM is only recognised,
+// never parsed: the module carries no X.509 code. Messages never repeat
+// the value, which may be a private key.
+func (l *loader) pemOrFile(f field, key bool) tlsSource {
+	src := tlsSource{n: f.val, path: f.path, bad: true}
+	t, ok := l.text(f, true)
+	if !ok {
+		return src
+	}
+	fix := "the path of a PEM file holding the client certificate, or ${env:NAME} holding the PEM itself"
+	if key {
+		fix = "the path of a PEM file holding the certificate's private key, or ${env:NAME} holding the PEM itself"
+	}
+	src.bad = false
+	if !t.known {
+		return src // linting a reference
+	}
+	src.bad = true
+	v := strings.TrimSpace(t.s)
+	if v == "" {
+		l.add(f.val, f.path, f.name+" is empty"+t.from()+"; set it to "+fix+".")
+		return src
+	}
+	if !strings.HasPrefix(v, "-----BEGIN ") {
+		if strings.ContainsAny(v, "\n\r\x00") {
+			l.add(f.val, f.path, f.name+" is neither PEM text (starting with -----BEGIN) nor a file path"+t.from()+"; set it to "+fix+".")
+			return src
+		}
+		src.file, src.bad = v, false
+		return src
+	}
+	hasCert := strings.Contains(v, "-----BEGIN CERTIFICATE-----")
+	hasKey := strings.Contains(v, "PRIVATE KEY-----")
+	switch {
+	case key && strings.Contains(v, "-----BEGIN ENCRYPTED PRIVATE KEY-----"):
+		l.add(f.val, f.path, f.name+" holds an encrypted private key"+t.from()+", which cctoken cannot decrypt; give it the key unencrypted (openssl pkey -in key.pem -out plain-key.pem) and protect that file instead.")
+	case key && !hasKey && hasCert:
+		l.add(f.val, f.path, f.name+" holds a certificate, not a private key"+t.from()+"; put the certificate in tls_client_certificate and its private key here.")
+	case key && !hasKey:
+		l.add(f.val, f.path, f.name+" holds no PEM private key block (-----BEGIN … PRIVATE KEY-----)"+t.from()+"; set it to "+fix+".")
+	case !key && !hasCert && hasKey:
+		l.add(f.val, f.path, f.name+" holds a private key, not a certificate"+t.from()+"; put the key in tls_client_key and the certificate here.")
+	case !key && !hasCert:
+		l.add(f.val, f.path, f.name+" holds no PEM certificate block (-----BEGIN CERTIFICATE-----)"+t.from()+"; set it to "+fix+".")
+	default:
+		src.pem, src.bad = t.s, false
+	}
+	return src
 }
 
 // want reports a value of the wrong type.
@@ -168,7 +236,7 @@ func (l *loader) text(f field, envOK bool) (text, bool) {
 	case !ref:
 		return text{s: s, known: true}, true
 	case !envOK:
-		l.add(n, f.path, "${...} references are only supported in client_id, client_secret, private_key, audience, and in header, cookie and params values; write this value directly.")
+		l.add(n, f.path, "${...} references are only supported in client_id, client_secret, private_key, audience, tls_client_certificate, tls_client_key, and in header, cookie and params values; write this value directly.")
 		return text{}, false
 	case !valid:
 		l.add(n, f.path, "unsupported reference: the only form is a whole value ${env:NAME}, where NAME is letters, digits and underscores and does not start with a digit, with nothing before or after it.")
