@@ -14,7 +14,7 @@ import (
 	"testing"
 )
 
-// TestDERMatchesX509 checks that the encoding/asn1 parsers read what
+// TestDERMatchesX509 checks that the DER parsers read what
 // crypto/x509 writes as the same key.
 func TestDERMatchesX509(t *testing.T) {
 	keys := testKeys()
@@ -35,6 +35,42 @@ func TestDERMatchesX509(t *testing.T) {
 	if err != nil || !got.(*ecdsa.PrivateKey).Equal(keys.ec) {
 		t.Fatalf("SEC 1: %v", err)
 	}
+}
+
+// The structures and object identifiers of the three formats, for
+// encoding/asn1 to build test keys with (the parsers read DER by hand).
+var (
+	asn1RSA     = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 1, 1}
+	asn1ECKey   = asn1.ObjectIdentifier{1, 2, 840, 10045, 2, 1}
+	asn1Ed25519 = asn1.ObjectIdentifier{1, 3, 101, 112}
+	asn1P256    = asn1.ObjectIdentifier{1, 2, 840, 10045, 3, 1, 7}
+)
+
+type algorithmIdentifier struct {
+	Algorithm  asn1.ObjectIdentifier
+	Parameters asn1.RawValue `asn1:"optional"`
+}
+
+type oneAsymmetricKey struct {
+	Version    int
+	Algorithm  algorithmIdentifier
+	PrivateKey []byte
+	Attributes asn1.RawValue  `asn1:"optional,tag:0"`
+	PublicKey  asn1.BitString `asn1:"optional,tag:1"`
+}
+
+type rsaPrivateKey struct {
+	Version                     int
+	N, E, D, P, Q, Dp, Dq, Qinv *big.Int
+	OtherPrimeInfos             asn1.RawValue `asn1:"optional"`
+}
+
+type ecPrivateKey struct {
+	Version    int
+	PrivateKey []byte
+	Curve      asn1.ObjectIdentifier `asn1:"optional,explicit,tag:0"`
+	PublicKey  asn1.BitString        `asn1:"optional,explicit,tag:1"`
+	Extra      asn1.RawValue         `asn1:"optional"`
 }
 
 // ecDER builds an ECPrivateKey by hand.
@@ -89,7 +125,7 @@ func TestDERVariants(t *testing.T) {
 	other, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	otherPt, _ := other.PublicKey.Bytes()
 	p384 := asn1.ObjectIdentifier{1, 3, 132, 0, 34}
-	curveP256 := mustMarshal(t, oidP256)
+	curveP256 := mustMarshal(t, asn1P256)
 	seed := keys.ed.Seed()
 	seedDER := mustMarshal(t, seed)
 	edPub := keys.ed.Public().(ed25519.PublicKey)
@@ -113,13 +149,13 @@ func TestDERVariants(t *testing.T) {
 		der       []byte
 		pub       any
 	}{
-		{"SEC 1 with public key", pemSEC1, ecDER(t, d, oidP256, pt), &ec.PublicKey},
-		{"SEC 1 with compressed public key", pemSEC1, ecDER(t, d, oidP256, compressed), &ec.PublicKey},
-		{"SEC 1 scalar with a leading zero added", pemSEC1, ecDER(t, append([]byte{0}, d...), oidP256, nil), &ec.PublicKey},
-		{"SEC 1 in PKCS#8 without parameters", pemPKCS8, pkcs8DER(t, 0, oidECKey, curveP256, ecDER(t, d, nil, pt), nil), &ec.PublicKey},
-		{"PKCS#8 v2 EC with public key", pemPKCS8, pkcs8DER(t, 1, oidECKey, curveP256, ecDER(t, d, nil, nil), pt), &ec.PublicKey},
-		{"PKCS#8 v2 Ed25519 with public key", pemPKCS8, pkcs8DER(t, 1, oidEd25519, nil, seedDER, edPub), edPub},
-		{"PKCS#8 RSA without NULL parameters", pemPKCS8, pkcs8DER(t, 0, oidRSA, nil, x509.MarshalPKCS1PrivateKey(r), nil), &r.PublicKey},
+		{"SEC 1 with public key", pemSEC1, ecDER(t, d, asn1P256, pt), &ec.PublicKey},
+		{"SEC 1 with compressed public key", pemSEC1, ecDER(t, d, asn1P256, compressed), &ec.PublicKey},
+		{"SEC 1 scalar with a leading zero added", pemSEC1, ecDER(t, append([]byte{0}, d...), asn1P256, nil), &ec.PublicKey},
+		{"SEC 1 in PKCS#8 without parameters", pemPKCS8, pkcs8DER(t, 0, asn1ECKey, curveP256, ecDER(t, d, nil, pt), nil), &ec.PublicKey},
+		{"PKCS#8 v2 EC with public key", pemPKCS8, pkcs8DER(t, 1, asn1ECKey, curveP256, ecDER(t, d, nil, nil), pt), &ec.PublicKey},
+		{"PKCS#8 v2 Ed25519 with public key", pemPKCS8, pkcs8DER(t, 1, asn1Ed25519, nil, seedDER, edPub), edPub},
+		{"PKCS#8 RSA without NULL parameters", pemPKCS8, pkcs8DER(t, 0, asn1RSA, nil, x509.MarshalPKCS1PrivateKey(r), nil), &r.PublicKey},
 	}
 	for _, tt := range ok {
 		t.Run(tt.name, func(t *testing.T) {
@@ -142,7 +178,7 @@ func TestDERVariants(t *testing.T) {
 			short = k
 		}
 	}
-	if k, err := ParseKey(pemOf(pemSEC1, ecDER(t, short.D.Bytes(), oidP256, nil), nil), ""); err != nil || k.Thumbprint() != (&Key{priv: short}).Thumbprint() {
+	if k, err := ParseKey(pemOf(pemSEC1, ecDER(t, short.D.Bytes(), asn1P256, nil), nil), ""); err != nil || k.Thumbprint() != (&Key{priv: short}).Thumbprint() {
 		t.Fatalf("short scalar: %v", err)
 	}
 
@@ -152,28 +188,28 @@ func TestDERVariants(t *testing.T) {
 		want      string
 	}{
 		{"SEC 1 without curve", pemSEC1, ecDER(t, d, nil, nil), "could not be read"},
-		{"SEC 1 other public key", pemSEC1, ecDER(t, d, oidP256, otherPt), "could not be read"},
-		{"SEC 1 odd public key", pemSEC1, ecDER(t, d, oidP256, pt[:40]), "could not be read"},
-		{"SEC 1 zero scalar", pemSEC1, ecDER(t, make([]byte, 32), oidP256, nil), "could not be read"},
-		{"SEC 1 empty scalar", pemSEC1, ecDER(t, nil, oidP256, nil), "could not be read"},
-		{"SEC 1 scalar is the order", pemSEC1, ecDER(t, order, oidP256, nil), "could not be read"},
-		{"SEC 1 scalar 33 bytes", pemSEC1, ecDER(t, append([]byte{1}, d...), oidP256, nil), "could not be read"},
+		{"SEC 1 other public key", pemSEC1, ecDER(t, d, asn1P256, otherPt), "could not be read"},
+		{"SEC 1 odd public key", pemSEC1, ecDER(t, d, asn1P256, pt[:40]), "could not be read"},
+		{"SEC 1 zero scalar", pemSEC1, ecDER(t, make([]byte, 32), asn1P256, nil), "could not be read"},
+		{"SEC 1 empty scalar", pemSEC1, ecDER(t, nil, asn1P256, nil), "could not be read"},
+		{"SEC 1 scalar is the order", pemSEC1, ecDER(t, order, asn1P256, nil), "could not be read"},
+		{"SEC 1 scalar 33 bytes", pemSEC1, ecDER(t, append([]byte{1}, d...), asn1P256, nil), "could not be read"},
 		{"SEC 1 P-384 named", pemSEC1, ecDER(t, d, p384, nil), `"P-384"`},
 		{"SEC 1 unknown curve", pemSEC1, ecDER(t, d, asn1.ObjectIdentifier{1, 2, 3}, nil), "could not be read"},
-		{"SEC 1 version 2", pemSEC1, mustMarshal(t, ecPrivateKey{Version: 2, PrivateKey: d, Curve: oidP256}), "could not be read"},
-		{"SEC 1 trailing data", pemSEC1, append(ecDER(t, d, oidP256, nil), 0), "could not be read"},
-		{"SEC 1 extra element", pemSEC1, mustMarshal(t, ecPrivateKey{Version: 1, PrivateKey: d, Curve: oidP256, Extra: asn1.RawValue{FullBytes: []byte{5, 0}}}), "could not be read"},
-		{"PKCS#8 P-256 around P-384", pemPKCS8, pkcs8DER(t, 0, oidECKey, curveP256, ecDER(t, d, p384, nil), nil), "could not be read"},
-		{"PKCS#8 EC without curve", pemPKCS8, pkcs8DER(t, 0, oidECKey, nil, ecDER(t, d, nil, nil), nil), "could not be read"},
-		{"PKCS#8 EC other public key", pemPKCS8, pkcs8DER(t, 1, oidECKey, curveP256, ecDER(t, d, nil, nil), otherPt), "could not be read"},
-		{"PKCS#8 Ed25519 with parameters", pemPKCS8, pkcs8DER(t, 0, oidEd25519, []byte{5, 0}, seedDER, nil), "could not be read"},
-		{"PKCS#8 Ed25519 seed 31 bytes", pemPKCS8, pkcs8DER(t, 0, oidEd25519, nil, mustMarshal(t, seed[:31]), nil), "could not be read"},
-		{"PKCS#8 Ed25519 bare seed", pemPKCS8, pkcs8DER(t, 0, oidEd25519, nil, seed, nil), "could not be read"},
-		{"PKCS#8 Ed25519 other public key", pemPKCS8, pkcs8DER(t, 1, oidEd25519, nil, seedDER, otherPt[1:33]), "could not be read"},
-		{"PKCS#8 version 2", pemPKCS8, pkcs8DER(t, 2, oidEd25519, nil, seedDER, nil), "could not be read"},
+		{"SEC 1 version 2", pemSEC1, mustMarshal(t, ecPrivateKey{Version: 2, PrivateKey: d, Curve: asn1P256}), "could not be read"},
+		{"SEC 1 trailing data", pemSEC1, append(ecDER(t, d, asn1P256, nil), 0), "could not be read"},
+		{"SEC 1 extra element", pemSEC1, mustMarshal(t, ecPrivateKey{Version: 1, PrivateKey: d, Curve: asn1P256, Extra: asn1.RawValue{FullBytes: []byte{5, 0}}}), "could not be read"},
+		{"PKCS#8 P-256 around P-384", pemPKCS8, pkcs8DER(t, 0, asn1ECKey, curveP256, ecDER(t, d, p384, nil), nil), "could not be read"},
+		{"PKCS#8 EC without curve", pemPKCS8, pkcs8DER(t, 0, asn1ECKey, nil, ecDER(t, d, nil, nil), nil), "could not be read"},
+		{"PKCS#8 EC other public key", pemPKCS8, pkcs8DER(t, 1, asn1ECKey, curveP256, ecDER(t, d, nil, nil), otherPt), "could not be read"},
+		{"PKCS#8 Ed25519 with parameters", pemPKCS8, pkcs8DER(t, 0, asn1Ed25519, []byte{5, 0}, seedDER, nil), "could not be read"},
+		{"PKCS#8 Ed25519 seed 31 bytes", pemPKCS8, pkcs8DER(t, 0, asn1Ed25519, nil, mustMarshal(t, seed[:31]), nil), "could not be read"},
+		{"PKCS#8 Ed25519 bare seed", pemPKCS8, pkcs8DER(t, 0, asn1Ed25519, nil, seed, nil), "could not be read"},
+		{"PKCS#8 Ed25519 other public key", pemPKCS8, pkcs8DER(t, 1, asn1Ed25519, nil, seedDER, otherPt[1:33]), "could not be read"},
+		{"PKCS#8 version 2", pemPKCS8, pkcs8DER(t, 2, asn1Ed25519, nil, seedDER, nil), "could not be read"},
 		{"PKCS#8 Ed448", pemPKCS8, pkcs8DER(t, 0, asn1.ObjectIdentifier{1, 3, 101, 113}, nil, mustMarshal(t, make([]byte, 57)), nil), "could not be read"},
-		{"PKCS#8 X448", pemPKCS8, pkcs8DER(t, 0, oidX448, nil, mustMarshal(t, make([]byte, 56)), nil), "cannot sign"},
-		{"PKCS#8 RSA odd parameters", pemPKCS8, pkcs8DER(t, 0, oidRSA, curveP256, x509.MarshalPKCS1PrivateKey(r), nil), "could not be read"},
+		{"PKCS#8 X448", pemPKCS8, pkcs8DER(t, 0, asn1.ObjectIdentifier{1, 3, 101, 111}, nil, mustMarshal(t, make([]byte, 56)), nil), "cannot sign"},
+		{"PKCS#8 RSA odd parameters", pemPKCS8, pkcs8DER(t, 0, asn1RSA, curveP256, x509.MarshalPKCS1PrivateKey(r), nil), "could not be read"},
 		{"PKCS#8 trailing data", pemPKCS8, append(mustPKCS8(t, keys.ed), 0, 0), "could not be read"},
 		{"PKCS#1 multi-prime", pemPKCS1, multi, "more than two primes"},
 		{"PKCS#1 version 1 without other primes", pemPKCS1, pkcs1(func(k *rsaPrivateKey) { k.Version = 1 }), "could not be read"},
