@@ -190,9 +190,19 @@ export interface Client {
    * browsers); on a 401 with error="invalid_token" drops the token and
    * retries once when the body can be replayed (no body, string,
    * ArrayBuffer, typed array, Blob, URLSearchParams, FormData; not a stream
-   * or a Request with a body).
+   * or a Request with a body). For a DPoP token (a user with dpop: true)
+   * every attempt carries a new proof for its method and URL; a 401
+   * use_dpop_nonce with a DPoP-Nonce header is retried once with the nonce,
+   * and nonces from any answer are kept for the origin.
    */
   fetch(user: string, input: RequestInfo | URL, init?: RequestInit, options?: TokenOptions): Promise<Response>;
+  /**
+   * The headers of one request as user: for a DPoP token (RFC 9449)
+   * Authorization: DPoP and a new DPoP proof bound to method and url (sign
+   * every request anew); for a Bearer token the token's headers. nonce puts
+   * a resource server's DPoP-Nonce into the proof.
+   */
+  sign(user: string, method: string, url: string | URL, options?: TokenOptions & { nonce?: string }): Promise<Record<string, string>>;
   /** Drops every cached token of user so the next call fetches a new one. */
   invalidate(user: string): Promise<void>;
   /** Releases the module; operations in flight fail with code "closed". */
