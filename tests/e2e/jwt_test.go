@@ -117,6 +117,10 @@ func jwtUser(name string, c oidctest.Client, keyVar string, extra map[string]any
 		u["client_secret"] = c.Secret
 	}
 	for k, v := range extra {
+		if v == nil {
+			delete(u, k) // a nil removes a setting
+			continue
+		}
 		u[k] = v
 	}
 	return u
@@ -166,6 +170,9 @@ func TestJWTClientAuth(t *testing.T) {
 		{"aud issuer", rsaJWTClient, "E2E_RSA_KEY", map[string]any{"assertion_audience": "issuer", "issuer": srv.Issuer}, nil},
 		{"aud both", ecJWTClient, "E2E_EC_KEY", map[string]any{"assertion_audience": "both", "issuer": srv.Issuer}, nil},
 		{"client_secret_jwt aud both", secretJWTClient, "", map[string]any{"assertion_audience": "both", "issuer": srv.Issuer}, nil},
+		// With no auth_method, discovery picks private_key_jwt for a user
+		// with a private key from the server's list.
+		{"discovery picks private_key_jwt", ecJWTClient, "E2E_EC_KEY", map[string]any{"issuer": srv.Issuer}, map[string]any{"auth_method": nil}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

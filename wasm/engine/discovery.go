@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/cctoken/cctoken/wasm/httpmsg"
+	"github.com/cctoken/cctoken/wasm/jose"
 	"github.com/cctoken/cctoken/wasm/oauth"
 	"github.com/cctoken/cctoken/wasm/preset"
 )
@@ -201,17 +202,33 @@ func applyMetadata(acct *preset.Account, md *metadata) *Error {
 		return err
 	}
 	acct.AuthMethod = m
+	if m == preset.ClientSecretJWT {
+		acct.Key = jose.HS256([]byte(acct.ClientSecret))
+	}
+	if (m == preset.ClientSecretJWT || m == preset.PrivateKeyJWT) && acct.AssertionAudience == "" {
+		acct.AssertionAudience = preset.AudienceTokenEndpoint
+	}
 	return nil
 }
 
-// chooseAuthMethod picks a method the server lists that the user can use:
-// client_secret_basic when the server lists it, else client_secret_post.
-// With no list, client_secret_basic (the RFC 8414 §2 default).
+// chooseAuthMethod picks the first method the server lists that the
+// user's credentials allow, in this order: with a private key
+// private_key_jwt; with a client certificate and no secret tls_client_auth,
+// then self_signed_tls_client_auth; with a secret client_secret_basic,
+// client_secret_post, then client_secret_jwt. With no list,
+// client_secret_basic (the RFC 8414 §2 default).
 func chooseAuthMethod(acct *preset.Account, supported []string) (string, *Error) {
-	usable := []string{preset.ClientSecretBasic, preset.ClientSecretPost}
-	if acct.BasicEncoding == preset.BasicEncodingRaw && strings.Contains(acct.ClientID, ":") {
+	var usable []string
+	switch {
+	case acct.Key != nil:
+		usable = []string{preset.PrivateKeyJWT}
+	case acct.ClientSecret == "" && acct.TLSClient != nil:
+		usable = []string{preset.TLSClientAuth, preset.SelfSignedTLSClientAuth}
+	case acct.BasicEncoding == preset.BasicEncodingRaw && strings.Contains(acct.ClientID, ":"):
 		// RFC 7617: a raw Basic user-id cannot hold a colon.
-		usable = []string{preset.ClientSecretPost}
+		usable = []string{preset.ClientSecretPost, preset.ClientSecretJWT}
+	default:
+		usable = []string{preset.ClientSecretBasic, preset.ClientSecretPost, preset.ClientSecretJWT}
 	}
 	if supported == nil {
 		supported = []string{preset.ClientSecretBasic}

@@ -392,14 +392,22 @@ func (l *loader) user(n ast.Node, pi, ui int, p *presetValues) (Account, bool) {
 		defMethod = "" // chosen from the server's metadata
 	}
 	a.AuthMethod = pick(s.authMethod, p.authMethod, defMethod)
-	tlsAuth := IsTLSMethod(a.AuthMethod)
 	certSrc := pick(s.tlsCert, p.tlsCert, tlsSource{})
 	keySrc := pick(s.tlsKey, p.tlsKey, tlsSource{})
+	// With discovery and no auth_method, the credentials given say which
+	// methods the metadata may choose from: a private_key means
+	// private_key_jwt, a client certificate without a client_secret the
+	// mutual-TLS methods, a client_secret the client_secret_* ones.
+	_, hasKey := fs["private_key"]
+	_, hasSecret := fs["client_secret"]
+	undecided := a.AuthMethod == ""
+	keyAuth := a.AuthMethod == PrivateKeyJWT || (undecided && hasKey)
+	tlsAuth := IsTLSMethod(a.AuthMethod) || (undecided && !hasKey && !hasSecret && certSrc.path != "")
 	required := []string{"username", "client_id", "client_secret"}
-	if a.AuthMethod == PrivateKeyJWT {
+	if keyAuth {
 		required = []string{"username", "client_id", "private_key"}
 		if f, ok := l.get(fs, "client_secret"); ok {
-			l.add(f.key, f.path, "client_secret is not used with auth_method: private_key_jwt, which signs with private_key instead; remove client_secret.")
+			l.add(f.key, f.path, "client_secret is not used with auth_method: private_key_jwt, which signs with private_key instead; remove client_secret (or private_key).")
 		}
 	} else {
 		for _, key := range []string{"private_key", "kid", "alg"} {
@@ -467,7 +475,7 @@ func (l *loader) user(n ast.Node, pi, ui int, p *presetValues) (Account, bool) {
 			keyField, keyText = f, t
 		}
 	}
-	if a.AuthMethod == PrivateKeyJWT {
+	if keyAuth {
 		a.Key, a.keyText = l.privateKey(fs, keyField, keyText)
 	}
 	if a.AuthMethod == ClientSecretJWT && a.ClientSecret != "" {
@@ -494,6 +502,10 @@ func (l *loader) user(n ast.Node, pi, ui int, p *presetValues) (Account, bool) {
 	}
 	if a.AuthMethod == PrivateKeyJWT || a.AuthMethod == ClientSecretJWT {
 		a.AssertionAudience = pick(s.assertionAud, p.assertionAud, AudienceTokenEndpoint)
+	} else if undecided && !tlsAuth {
+		// Kept for the case discovery picks a JWT method, which then
+		// defaults it.
+		a.AssertionAudience = pick(s.assertionAud, p.assertionAud, "")
 	}
 	if a.AssertionAudience != "" && a.AssertionAudience != AudienceTokenEndpoint && a.Issuer == "" && !p.issuerGiven {
 		f := s.audField
