@@ -12,22 +12,39 @@ import (
 // ABI, as every other host does.
 
 type call struct {
-	Op         string            `json:"op"`
-	Text       string            `json:"text,omitempty"`
-	Username   string            `json:"username,omitempty"`
-	Store      *storeConfig      `json:"store,omitempty"`
-	User       string            `json:"user,omitempty"`
-	Scopes     []string          `json:"scopes,omitempty"`
-	Audience   string            `json:"audience,omitempty"`
-	Resource   []string          `json:"resource,omitempty"`
-	Refresh    bool              `json:"refresh,omitempty"`
-	Task       uint64            `json:"task,omitempty"`
-	Env        map[string]string `json:"env,omitempty"`
-	Response   *httpResponse     `json:"response,omitempty"`
-	Failure    *httpFailure      `json:"failure,omitempty"`
-	StoreReply *storeReply       `json:"store_reply,omitempty"`
-	Status     int               `json:"status,omitempty"`
-	WWWAuth    string            `json:"www_authenticate,omitempty"`
+	Op       string            `json:"op"`
+	Text     string            `json:"text,omitempty"`
+	Username string            `json:"username,omitempty"`
+	User     string            `json:"user,omitempty"`
+	Scopes   []string          `json:"scopes,omitempty"`
+	Audience string            `json:"audience,omitempty"`
+	Resource []string          `json:"resource,omitempty"`
+	Refresh  bool              `json:"refresh,omitempty"`
+	Task     uint64            `json:"task,omitempty"`
+	Env      map[string]string `json:"env,omitempty"`
+	Response *httpResponse     `json:"response,omitempty"`
+	Failure  *httpFailure      `json:"failure,omitempty"`
+	Status   int               `json:"status,omitempty"`
+	WWWAuth  string            `json:"www_authenticate,omitempty"`
+	// the shared store (store.go)
+	Store      *storeConfig `json:"store,omitempty"`
+	StoreReply *storeReply  `json:"store_reply,omitempty"`
+	// sign and challenge (DPoP)
+	Method    string `json:"method,omitempty"`
+	URL       string `json:"url,omitempty"`
+	DPoPNonce string `json:"dpop_nonce,omitempty"`
+}
+
+// signResult is the answer of the sign op.
+type signResult struct {
+	TokenType string            `json:"token_type"`
+	Headers   map[string]string `json:"headers"`
+}
+
+// challengeResult is the answer of the challenge op.
+type challengeResult struct {
+	Invalidate   bool `json:"invalidate"`
+	UseDPoPNonce bool `json:"use_dpop_nonce"`
 }
 
 type answer struct {
@@ -40,10 +57,20 @@ type answer struct {
 }
 
 type httpRequest struct {
-	Method string            `json:"method"`
-	URL    string            `json:"url"`
-	Header map[string]string `json:"header,omitempty"`
-	Body   string            `json:"body,omitempty"`
+	Method    string            `json:"method"`
+	URL       string            `json:"url"`
+	Header    map[string]string `json:"header,omitempty"`
+	Body      string            `json:"body,omitempty"`
+	TLSClient *tlsClient        `json:"tls_client,omitempty"`
+}
+
+// tlsClient is the client certificate a request presents. KeyPEM is a
+// secret: it never goes into an error or a log.
+type tlsClient struct {
+	CertFile string `json:"certificate_file,omitempty"`
+	CertPEM  string `json:"certificate_pem,omitempty"`
+	KeyFile  string `json:"key_file,omitempty"`
+	KeyPEM   string `json:"key_pem,omitempty"`
 }
 
 type httpResponse struct {
@@ -55,6 +82,7 @@ type httpResponse struct {
 type httpFailure struct {
 	Kind    string `json:"kind"`
 	Message string `json:"message"`
+	Field   string `json:"field,omitempty"`
 }
 
 type tokenResult struct {
@@ -99,11 +127,14 @@ func (i Issue) String() string {
 // an unknown user, or a token endpoint that said no. It never holds a secret
 // or a token.
 type Error struct {
-	// Code is the module's code (invalid_preset, unknown_user, ...) or, for
+	// Code is the module's code (invalid_preset, unknown_user,
+	// signing_failed, ...) or, for
 	// token endpoint failures, the OAuth error (invalid_client,
 	// invalid_scope, ...) or one of http_status, invalid_response,
-	// unsupported_token_type, network, timeout, too_large, canceled; for
-	// discovery, issuer_mismatch, invalid_metadata, unsupported_auth_method.
+	// unsupported_token_type, use_dpop_nonce, network, timeout, too_large,
+	// canceled; for discovery, issuer_mismatch, invalid_metadata,
+	// unsupported_auth_method; for mutual TLS, client_certificate (the
+	// certificate or key could not be used; Field names which).
 	Code        string  `json:"code"`
 	Message     string  `json:"message"`
 	Field       string  `json:"field,omitempty"`

@@ -26,6 +26,7 @@ import (
 type Client struct {
 	inst  *instance
 	http  *http.Client
+	certs certClients // per client certificate, for mutual TLS
 	log   *slog.Logger
 	env   func(string) (string, bool)
 	store *storeState // nil without WithStore
@@ -157,6 +158,7 @@ func (c *Client) Close() error {
 	if c.closed.Swap(true) {
 		return nil
 	}
+	c.certs.closeIdle()
 	return c.inst.close(context.Background())
 }
 

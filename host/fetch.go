@@ -39,7 +39,14 @@ func (c *Client) perform(ctx context.Context, r *httpRequest) (*httpResponse, *h
 	for k, v := range r.Header {
 		req.Header.Set(k, v)
 	}
-	resp, err := c.http.Do(req)
+	hc := c.http
+	if r.TLSClient != nil {
+		var failure *httpFailure
+		if hc, failure = c.certs.client(c.http, r.TLSClient); failure != nil {
+			return nil, failure
+		}
+	}
+	resp, err := hc.Do(req)
 	if err != nil {
 		return nil, failureOf(ctx, err)
 	}

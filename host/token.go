@@ -13,8 +13,11 @@ import (
 // String, GoString, LogValue and MarshalJSON methods redact the token, so
 // printing, logging or encoding one by mistake leaks nothing.
 type Token struct {
-	AccessToken  string
-	TokenType    string // "Bearer"
+	AccessToken string
+	// TokenType is "Bearer" or "DPoP". A DPoP token is bound to the
+	// user's key inside the module: every request made with it needs a
+	// fresh proof, which Client.Sign and Client.Transport add.
+	TokenType    string
 	Expiry       time.Time
 	ExpirySource string // expires_in, jwt_exp or default_ttl: where Expiry came from
 	Scopes       []string
@@ -33,7 +36,8 @@ func newToken(r *tokenResult) *Token {
 }
 
 // Header returns a copy of the headers a request made with this token
-// carries.
+// carries. For a DPoP token that is not enough: the request also needs a
+// DPoP proof of its own (Client.Sign).
 func (t *Token) Header() http.Header { return t.header.Clone() }
 
 // String, GoString and LogValue have value receivers so that a Token

@@ -63,7 +63,7 @@ export interface User {
   /** The preset's issuer, when it uses discovery. */
   issuer?: string;
   client_id: string;
-  auth_method: "client_secret_basic" | "client_secret_post" | string;
+  auth_method: "client_secret_basic" | "client_secret_post" | "client_secret_jwt" | "private_key_jwt" | "tls_client_auth" | "self_signed_tls_client_auth" | string;
   scopes?: string[];
   audience?: string;
   resource?: string[];
@@ -135,14 +135,15 @@ export type CctokenEvent = TokenFetchedEvent | RefreshFailedEvent | TokenErrorEv
 /**
  * Error codes: the module's (invalid_preset, not_loaded, unknown_user,
  * unknown_task, bad_request, http_status, invalid_response,
- * unsupported_token_type, network, timeout, too_large, canceled), OAuth
+ * unsupported_token_type, network, timeout, too_large, canceled,
+ * unsupported: a user with a client certificate, mTLS being Go-host only), OAuth
  * error codes from the token endpoint (invalid_client, invalid_scope, …),
  * and this host's: closed, module_crashed, bad_module, unsupported_runtime.
  */
 export type ErrorCode =
   | "invalid_preset" | "not_loaded" | "unknown_user" | "unknown_task" | "bad_request"
   | "http_status" | "invalid_response" | "unsupported_token_type"
-  | "network" | "timeout" | "too_large" | "canceled"
+  | "network" | "timeout" | "too_large" | "canceled" | "unsupported"
   | "closed" | "module_crashed" | "bad_module" | "unsupported_runtime"
   | (string & {});
 
@@ -189,9 +190,19 @@ export interface Client {
    * browsers); on a 401 with error="invalid_token" drops the token and
    * retries once when the body can be replayed (no body, string,
    * ArrayBuffer, typed array, Blob, URLSearchParams, FormData; not a stream
-   * or a Request with a body).
+   * or a Request with a body). For a DPoP token (a user with dpop: true)
+   * every attempt carries a new proof for its method and URL; a 401
+   * use_dpop_nonce with a DPoP-Nonce header is retried once with the nonce,
+   * and nonces from any answer are kept for the origin.
    */
   fetch(user: string, input: RequestInfo | URL, init?: RequestInit, options?: TokenOptions): Promise<Response>;
+  /**
+   * The headers of one request as user: for a DPoP token (RFC 9449)
+   * Authorization: DPoP and a new DPoP proof bound to method and url (sign
+   * every request anew); for a Bearer token the token's headers. nonce puts
+   * a resource server's DPoP-Nonce into the proof.
+   */
+  sign(user: string, method: string, url: string | URL, options?: TokenOptions & { nonce?: string }): Promise<Record<string, string>>;
   /** Drops every cached token of user so the next call fetches a new one. */
   invalidate(user: string): Promise<void>;
   /** Releases the module; operations in flight fail with code "closed". */

@@ -35,10 +35,13 @@ const CLOCK_MONOTONIC = 1;
  * module's own (wasm/ABI.md) and this host's (closed, module_crashed,
  * bad_module, unsupported_runtime).
  */
+const MTLS_UNSUPPORTED = "mTLS is Go-host only: browsers, fetch and edge workers cannot present a client certificate (tls_client_certificate); " +
+  "get this user's tokens with the Go host";
+
 const NON_OAUTH_CODES = new Set([
   "invalid_preset", "not_loaded", "unknown_user", "unknown_task", "bad_request",
   "http_status", "invalid_response", "unsupported_token_type",
-  "network", "timeout", "too_large", "canceled",
+  "network", "timeout", "too_large", "canceled", "unsupported", "client_certificate",
   "closed", "module_crashed", "bad_module", "unsupported_runtime",
 ]);
 
@@ -737,9 +740,10 @@ class Client {
   async fetch(user, input, init, options) {
     init = init ?? {};
     const canReplay = replayable(input, init);
-    const { key } = tokenRequest(options);
+    const { key, req } = tokenRequest(options);
     const tok = await this.token(user, options);
-    const res = await this.#send(tok, input, init);
+    if (tok.tokenType.toLowerCase() === "dpop") return this.#fetchDPoP(user, input, init, key, req, tok, canReplay);
+    const res = await this.#send(tok.headers, input, init);
     if (res.status !== 401 || !canReplay || this.#closed) return res;
     const challenge = await this.#run({
       op: "challenge", status: res.status, www_authenticate: res.headers.get("www-authenticate") ?? "",
@@ -750,7 +754,65 @@ class Client {
     // it is still the one the server refused.
     const current = this.#memos.get(user)?.get(key)?.tok;
     if (current && current.accessToken === tok.accessToken) await this.invalidate(user);
-    return this.#send(await this.token(user, options), input, init);
+    return this.#send((await this.token(user, options)).headers, input, init);
+  }
+
+  /**
+   * The headers of one request as user, to method and url: for a DPoP token
+   * (RFC 9449) Authorization: DPoP and a new proof for this very request,
+   * for a Bearer token the token's headers. Sign every request anew.
+   * @param {string} user
+   * @param {string} method
+   * @param {string | URL} url
+   * @param {TokenOptions & {nonce?: string}} [options]
+   * @returns {Promise<Record<string, string>>}
+   */
+  async sign(user, method, url, options) {
+    checkUser(user);
+    const { req } = tokenRequest(options);
+    const nonce = options?.nonce;
+    if (nonce !== undefined && typeof nonce !== "string") throw new TypeError("cctoken: nonce must be a string");
+    const tok = await this.token(user, options);
+    if (tok.tokenType.toLowerCase() !== "dpop") return tok.headers;
+    const signed = await this.#run({ op: "sign", user, method: String(method).toUpperCase(), url: String(url), ...req, ...(nonce ? { nonce } : {}) });
+    return { ...(signed?.headers ?? {}) };
+  }
+
+  /**
+   * fetch() with a DPoP token: a new proof for every attempt; a resource
+   * server's DPoP-Nonce is handed to the module (which keeps it for the
+   * origin), and a 401 asking for a nonce (use_dpop_nonce) or saying
+   * invalid_token is retried once when the body can be sent again.
+   */
+  async #fetchDPoP(user, input, init, key, req, tok, canReplay) {
+    const method = String(init.method ?? (isRequest(input) ? input.method : "GET")).toUpperCase();
+    const url = isRequest(input) ? input.url : input instanceof URL ? input.href
+      : new URL(String(input), globalThis.location?.href).href;
+    const attempt = async () => {
+      const signed = await this.#run({ op: "sign", user, method, url, ...req });
+      return this.#send(signed?.headers ?? {}, input, init);
+    };
+    /** Tells the module what the server said; the challenge answer. */
+    const heard = (res) => {
+      const nonce = res.headers.get("dpop-nonce");
+      if (res.status !== 401 && !nonce) return undefined;
+      return this.#run({
+        op: "challenge", status: res.status, www_authenticate: res.headers.get("www-authenticate") ?? "",
+        url, ...(nonce ? { dpop_nonce: nonce } : {}),
+      });
+    };
+    const res = await attempt();
+    const challenge = await heard(res);
+    if (res.status !== 401 || !canReplay || this.#closed || !(challenge?.use_dpop_nonce || challenge?.invalidate)) return res;
+    res.body?.cancel().catch(noop);
+    if (!challenge.use_dpop_nonce) {
+      const current = this.#memos.get(user)?.get(key)?.tok;
+      if (current && current.accessToken === tok.accessToken) await this.invalidate(user);
+      await this.token(user, { ...req });
+    }
+    const again = await attempt();
+    if (again.headers.get("dpop-nonce")) await heard(again);
+    return again;
   }
 
   /** Releases the module instance; operations in flight fail with code closed. */
@@ -769,12 +831,13 @@ class Client {
     return `CctokenClient { users: ${JSON.stringify(this.#users.map((u) => u.username))}${this.#closed ? ", closed" : ""} }`;
   }
 
-  /** @param {Token} tok @param {any} input @param {RequestInit} init */
-  #send(tok, input, init) {
+  /** @param {Record<string, string>} add @param {any} input @param {RequestInit} init */
+  #send(add, input, init) {
     const base = init.headers !== undefined ? init.headers : isRequest(input) ? input.headers : undefined;
     const headers = new Headers(base);
     headers.delete("authorization");
-    for (const [name, value] of Object.entries(tok.headers)) {
+    headers.delete("dpop");
+    for (const [name, value] of Object.entries(add)) {
       if (name.toLowerCase() === "cookie") {
         if (!cookieAllowed()) continue;
         const had = headers.get("cookie");
@@ -851,7 +914,12 @@ class Client {
     for (let step = 0; step <= MAX_STEPS; step++) {
       if (a.error) throw moduleError(a.error);
       if (a.http && step < MAX_STEPS) {
-        const outcome = await this.#perform(a.http);
+        // fetch cannot present a client certificate (RFC 8705 mutual TLS):
+        // refuse before anything is sent. The module turns this into an
+        // "unsupported" error naming the user and the preset field.
+        const outcome = a.http.tls_client
+          ? { failure: { kind: "unsupported", field: "tls_client_certificate", message: MTLS_UNSUPPORTED } }
+          : await this.#perform(a.http);
         if (this.#closed || !this.#inst) throw closedError();
         a = this.#inst.do({ op: "resume", task: a.task, ...outcome });
       } else if (Array.isArray(a.env) && step < MAX_STEPS) {

@@ -24,7 +24,7 @@ const MAX_REDIRECTS = 5;
 
 // Hop-by-hop headers (RFC 9110 §7.6.1) and what a caller must not choose.
 const DROP = new Set([
-  "authorization", "cookie", KEY_HEADER, "host", "connection", "keep-alive", "proxy-authorization",
+  "authorization", "cookie", "dpop", KEY_HEADER, "host", "connection", "keep-alive", "proxy-authorization",
   "proxy-authenticate", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade", "content-length",
 ]);
 

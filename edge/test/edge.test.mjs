@@ -314,6 +314,50 @@ const config :Workerd.Config = (
   }
 });
 
+test("a bad route table or preset is a 500 that names the field, without secrets", async () => {
+  const bad = (name, preset, routesText) => `(name = "${name}", worker = (
+      modules = MODULES,
+      compatibilityDate = "2026-11-01",
+      bindings = [
+        (name = "PRESET", text = ${JSON.stringify(preset)}),
+        (name = "ROUTES", text = ${JSON.stringify(routesText)}),
+        (name = "INBOUND_KEY", text = ${JSON.stringify(KEY)}),
+      ],
+    ))`;
+  const badPreset = `preset:\n- type: oauth_client_credentials\n  url: ftp://x\n  users:\n  - username: u\n    client_id: c\n    client_secret: ${WRONG_SECRET}\n`;
+  const cfg = await tempConfig(({ modules }) => `
+const config :Workerd.Config = (
+  services = [
+    ${bad("routes", presetDoc(true), '[{"path": "/a", "upstream": "http://127.0.0.1:9"}]').replace("MODULES", modules)},
+    ${bad("preset", badPreset, routes()).replace("MODULES", modules)},
+  ],
+  sockets = [
+    (name = "routes", address = "127.0.0.1:0", http = (), service = "routes"),
+    (name = "preset", address = "127.0.0.1:0", http = (), service = "preset"),
+  ],
+);`);
+  try {
+    const w = await startWorkerd({ config: cfg.file, socket: "routes" });
+    const r = await fetch(`${w.url}/a/x`, { headers: { "x-cctoken-key": KEY } });
+    const body = await r.json();
+    assert.equal(r.status, 500);
+    assert.equal(body.error, "misconfigured");
+    assert.match(body.error_description, /ROUTES: \[0\]\.user: is required/);
+    await w.stop();
+    const p = await startWorkerd({ config: cfg.file, socket: "preset" });
+    const r2 = await fetch(`${p.url}/a/x`, { headers: { "x-cctoken-key": KEY } });
+    const text = await r2.text();
+    bodies.push(text);
+    assert.equal(r2.status, 500, text);
+    assert.equal(JSON.parse(text).error, "misconfigured");
+    assert.match(text, /preset\[0\]\.url/);
+    assert.ok(!text.includes(WRONG_SECRET));
+    await p.stop();
+  } finally {
+    await cfg.remove();
+  }
+});
+
 test("no token or secret appears in a response body or in workerd's output", async () => {
   const secrets = [A_SECRET, B_SECRET, S_SECRET, WRONG_SECRET, API_SECRET, KEY];
   const tokens = [...new Set([...api.seen, ...plain.seen].map((s) => s.token).filter(Boolean))];

@@ -5,6 +5,8 @@ package xoauth2
 
 import (
 	"context"
+	"errors"
+	"strings"
 
 	"golang.org/x/oauth2"
 
@@ -30,5 +32,12 @@ func (s *source) Token() (*oauth2.Token, error) {
 	if err != nil {
 		return nil, err
 	}
+	if strings.EqualFold(t.TokenType, "DPoP") {
+		// oauth2.Transport would send it as "DPoP <token>" without the
+		// proof every request needs, and every request would fail.
+		return nil, errDPoP
+	}
 	return &oauth2.Token{AccessToken: t.AccessToken, TokenType: t.TokenType, Expiry: t.Expiry}, nil
 }
+
+var errDPoP = errors.New("cctoken: this user's token is DPoP-bound (dpop: true) and needs a new DPoP proof for every request, which oauth2.Transport cannot add; use the cctoken client's Transport or Sign for this user")

@@ -97,7 +97,27 @@ export async function startOIDC(config) {
   if (!existsSync(path.join(testsDir, "node_modules", "oidc-provider", "package.json"))) {
     throw new Error("oidc-provider is not installed in tests/node_modules; run tests/setup.sh first");
   }
-  const child = spawn(process.execPath, [path.join(testsDir, "oidc", "server.mjs")], {
+  return startTestServer(path.join(testsDir, "oidc", "server.mjs"), config);
+}
+
+/**
+ * Runs tests/dpop/server.mjs, the resource server that checks DPoP proofs
+ * and DPoP-bound JWT access tokens, for the access tokens of oidc (started
+ * with jwt_access_tokens).
+ */
+export function startDPoPServer(oidc, requireNonce = false) {
+  return startTestServer(path.join(root, "tests", "dpop", "server.mjs"), {
+    issuer: oidc.issuer, jwks_uri: oidc.jwks_uri, audience: oidc.resource, require_nonce: requireNonce,
+  });
+}
+
+/**
+ * Runs one of the tests' server scripts with config on its stdin and waits
+ * for its ready line; the script exits when its stdin closes.
+ */
+async function startTestServer(script, config) {
+  const testsDir = path.join(root, "tests");
+  const child = spawn(process.execPath, [script], {
     cwd: testsDir,
     stdio: ["pipe", "pipe", "pipe"],
   });
@@ -108,7 +128,7 @@ export async function startOIDC(config) {
   const exited = new Promise((resolve) => child.once("exit", resolve));
   const ready = await new Promise((resolve, reject) => {
     let out = "";
-    const timer = setTimeout(() => reject(new Error(`oidc server not ready in 30 s:\n${stderr}`)), 30_000);
+    const timer = setTimeout(() => reject(new Error(`${path.basename(path.dirname(script))} server not ready in 30 s:\n${stderr}`)), 30_000);
     child.stdout.setEncoding("utf8");
     child.stdout.on("data", (c) => {
       out += c;
@@ -124,7 +144,7 @@ export async function startOIDC(config) {
     });
     exited.then((code) => {
       clearTimeout(timer);
-      reject(new Error(`oidc server exited (${code}):\n${stderr}`));
+      reject(new Error(`${path.basename(path.dirname(script))} server exited (${code}):\n${stderr}`));
     });
   });
   const handle = {

@@ -436,6 +436,36 @@ describe("fetch bridge", () => {
     }
   });
 
+  test("refuses a user with a client certificate (mTLS is Go-host only) and sends nothing", async () => {
+    const srv = await tokenServer();
+    const KEY = "-----BEGIN PRIVATE KEY-----\nKEY-CANARY-9c1e\n-----END PRIVATE KEY-----\n";
+    const text = preset(srv.url, [
+      { username: "mtls", client_id: "mtls-id", auth_method: "tls_client_auth", tls_client_certificate: "/etc/mtls.crt", tls_client_key: "${env:MTLS_KEY}" },
+      { username: "svc", client_id: "svc-id", client_secret: SECRET },
+    ]);
+    const events = [];
+    const client = await createClient({ preset: text, wasm, env: { MTLS_KEY: KEY }, onEvent: (e) => events.push(e) });
+    try {
+      await assert.rejects(client.token("mtls"), (err) => {
+        assert.ok(err instanceof CctokenError);
+        assert.equal(err.code, "unsupported");
+        assert.equal(err.user, "mtls");
+        assert.equal(err.field, "preset[0].users[0].tls_client_certificate");
+        assert.equal(err.oauthError, undefined);
+        assert.match(err.message, /user mtls: .*Go-host only/);
+        assert.ok(!err.message.includes("KEY-CANARY"), err.message);
+        return true;
+      });
+      assert.equal(srv.hits, 0, "no request may be sent for an mTLS user");
+      assert.ok(!JSON.stringify(events).includes("KEY-CANARY"));
+      // Other users of the same preset are not affected.
+      assert.ok((await client.token("svc")).accessToken);
+    } finally {
+      client.close();
+      await srv.close();
+    }
+  });
+
   test("sends once more when the connection drops before an answer, not more", async () => {
     let hits = 0;
     let dropAll = false;

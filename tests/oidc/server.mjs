@@ -8,15 +8,34 @@
 //   {
 //     "clients": [
 //       {"client_id": "basic-client", "client_secret": "s3cret",
-//        "token_endpoint_auth_method": "client_secret_basic", "scope": "read write"}
+//        "token_endpoint_auth_method": "client_secret_basic", "scope": "read write"},
+//       {"client_id": "jwt-client", "token_endpoint_auth_method": "private_key_jwt",
+//        "jwks": {"keys": [PUBLIC JWK, ...]}}  // no client_secret; client_secret_jwt needs one
 //     ],
 //     "access_token_ttl": 300,        // seconds, ClientCredentials tokens
 //     "cors_origins": [],             // origins allowed to call client endpoints; "*" = any
 //     "jwt_access_tokens": false,     // true: RS256 JWT access tokens for "resource"
 //     "resource": "urn:cctoken:test-api", // resource indicator / JWT audience
 //     "scopes": [],                   // extra declared scopes besides the clients' ones
-//     "strict_auth_methods": false    // true: a client must use its registered method
+//     "strict_auth_methods": false,   // true: a client must use its registered method
+//     "dpop_require_nonce": false,    // true: DPoP proofs must carry the server's nonce
+//     "tls": {                        // serve https instead of http, with mutual TLS (RFC 8705):
+//       "cert": "PEM", "key": "PEM",  //   the server's certificate chain and key
+//       "ca": "PEM",                  //   CAs whose client certificates count as verified (tls_client_auth)
+//       "mtls_alias": false           //   true: the main listener asks for no client certificate; a second
+//     }                               //   one does and is published as mtls_endpoint_aliases.token_endpoint
 //   }
+//
+// With tls, clients may also use token_endpoint_auth_method tls_client_auth
+// (no client_secret; one of tls_client_auth_san_dns or
+// tls_client_auth_subject_dn) or self_signed_tls_client_auth (no
+// client_secret; "certificate": the client's PEM certificate, registered
+// as its JWKS with x5c).
+//
+// DPoP (RFC 9449) is on: a token request with a DPoP proof gets a DPoP-bound
+// token (with jwt_access_tokens, a JWT with cnf.jkt). With dpop_require_nonce
+// a proof without the server's nonce is answered use_dpop_nonce with a
+// DPoP-Nonce header.
 //
 // On ready exactly one JSON line is written to stdout; everything else goes to
 // stderr. The process exits on SIGTERM/SIGINT and when stdin reaches EOF (unless
@@ -25,11 +44,14 @@
 // Extra endpoints next to the provider's own:
 //   GET  /__stats  {"token_requests": {"<client_id>": n}, "total": n,
 //                   "auth_methods": {"<client_id>": {"client_secret_basic": n, ...}}}
+//                  (auth methods: client_secret_basic, client_secret_post,
+//                  client_secret_jwt, private_key_jwt or none)
 //   POST /__reset  zero the counters
 
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
+import * as https from 'node:https';
 
 // oidc-provider prints its notices with console.info (stdout) and some
 // warnings at import time, so route the console to stderr before loading it.
@@ -103,7 +125,8 @@ function readFirstStdinLine() {
   });
 }
 
-const AUTH_METHODS = new Set(['client_secret_basic', 'client_secret_post']);
+const AUTH_METHODS = new Set(['client_secret_basic', 'client_secret_post', 'client_secret_jwt', 'private_key_jwt']);
+const TLS_METHODS = new Set(['tls_client_auth', 'self_signed_tls_client_auth']);
 const NOT_VSCHAR = /[^\x20-\x7E]/;
 const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/; // RFC 6749 scope-token
 
@@ -128,6 +151,14 @@ function normalizeConfig(raw) {
     return out;
   };
 
+  const tls = raw.tls ?? null;
+  if (tls !== null) {
+    if (typeof tls !== 'object' || typeof tls.cert !== 'string' || typeof tls.key !== 'string') {
+      fail('tls must be an object with PEM strings cert and key');
+    }
+    if (tls.ca !== undefined && typeof tls.ca !== 'string') fail('tls.ca must be a PEM string');
+  }
+
   const seen = new Set();
   const normClients = clients.map((c, i) => {
     const where = `clients[${i}]`;
@@ -135,16 +166,42 @@ function normalizeConfig(raw) {
     if (seen.has(c.client_id)) fail(`${where}: duplicate client_id ${c.client_id}`);
     seen.add(c.client_id);
     const method = c.token_endpoint_auth_method ?? 'client_secret_basic';
+    if (TLS_METHODS.has(method)) {
+      if (!tls) fail(`${where}: ${method} needs the tls option`);
+      if (NOT_VSCHAR.test(c.client_id)) fail(`${where}.client_id must be printable ASCII`);
+      const scope = addScopes(c.scope ?? c.scopes, where).join(' ');
+      const out = { client_id: c.client_id, token_endpoint_auth_method: method, ...(scope ? { scope } : {}) };
+      if (method === 'tls_client_auth') {
+        for (const k of ['tls_client_auth_san_dns', 'tls_client_auth_subject_dn']) {
+          if (typeof c[k] === 'string' && c[k] !== '') out[k] = c[k];
+        }
+        if (!out.tls_client_auth_san_dns && !out.tls_client_auth_subject_dn) {
+          fail(`${where}: tls_client_auth needs tls_client_auth_san_dns or tls_client_auth_subject_dn`);
+        }
+      } else {
+        if (typeof c.certificate !== 'string') fail(`${where}.certificate (PEM) is required for self_signed_tls_client_auth`);
+        const x509 = new crypto.X509Certificate(c.certificate);
+        out.jwks = { keys: [{ ...x509.publicKey.export({ format: 'jwk' }), x5c: [x509.raw.toString('base64')] }] };
+      }
+      return out;
+    }
     if (!AUTH_METHODS.has(method)) fail(`${where}: unsupported token_endpoint_auth_method ${method}`);
-    if (typeof c.client_secret !== 'string' || c.client_secret === '') fail(`${where}.client_secret is required`);
+    const keyJWT = method === 'private_key_jwt';
+    if (keyJWT) {
+      // The client's public keys, to verify its assertions; no secret.
+      if (!Array.isArray(c.jwks?.keys) || c.jwks.keys.length === 0) fail(`${where}.jwks.keys is required for private_key_jwt`);
+      if (c.client_secret !== undefined) fail(`${where}.client_secret is not used with private_key_jwt`);
+    } else if (typeof c.client_secret !== 'string' || c.client_secret === '') {
+      fail(`${where}.client_secret is required`);
+    }
     // oidc-provider only accepts printable ASCII (RFC 6749 VSCHAR) in client
     // credentials and would otherwise fail every request for the client.
     if (NOT_VSCHAR.test(c.client_id)) fail(`${where}.client_id must be printable ASCII`);
-    if (NOT_VSCHAR.test(c.client_secret)) fail(`${where}.client_secret must be printable ASCII`);
+    if (!keyJWT && NOT_VSCHAR.test(c.client_secret)) fail(`${where}.client_secret must be printable ASCII`);
     const scope = addScopes(c.scope ?? c.scopes, where).join(' ');
     return {
       client_id: c.client_id,
-      client_secret: c.client_secret,
+      ...(keyJWT ? { jwks: { keys: c.jwks.keys } } : { client_secret: c.client_secret }),
       token_endpoint_auth_method: method,
       // No scope metadata: the client may request any declared scope.
       ...(scope ? { scope } : {}),
@@ -169,6 +226,8 @@ function normalizeConfig(raw) {
     jwt: Boolean(raw.jwt_access_tokens),
     resource,
     strict: Boolean(raw.strict_auth_methods),
+    dpopRequireNonce: Boolean(raw.dpop_require_nonce),
+    tls,
   };
 }
 
@@ -192,7 +251,29 @@ function usedAuthMethod(ctx) {
   if (ctx.get('Authorization')) return 'client_secret_basic';
   const body = ctx.oidc?.body;
   if (body && typeof body === 'object' && body.client_secret !== undefined) return 'client_secret_post';
+  if (body && typeof body === 'object' && typeof body.client_assertion === 'string') {
+    // The assertion's alg tells the two JWT methods apart: HMAC is
+    // client_secret_jwt, anything else private_key_jwt.
+    try {
+      const header = JSON.parse(Buffer.from(body.client_assertion.split('.')[0], 'base64url').toString('utf8'));
+      return String(header.alg).startsWith('HS') ? 'client_secret_jwt' : 'private_key_jwt';
+    } catch {
+      return 'none';
+    }
+  }
+  // A client certificate and nothing else: the client's mutual-TLS method.
+  const registered = ctx.oidc?.client?.tokenEndpointAuthMethod;
+  if (peerCertificate(ctx) && TLS_METHODS.has(registered)) return registered;
   return 'none';
+}
+
+// The client certificate of the request's TLS connection, if one was sent.
+function peerCertificate(ctx) {
+  const socket = ctx.req?.socket;
+  if (typeof socket?.getPeerCertificate !== 'function') return undefined;
+  const peer = socket.getPeerCertificate();
+  if (!peer?.raw) return undefined;
+  return new crypto.X509Certificate(peer.raw);
 }
 
 async function main() {
@@ -226,7 +307,7 @@ async function main() {
   };
 
   let handle; // the provider's request handler, set once the port (and so the issuer) is known
-  const server = http.createServer((req, res) => {
+  const onRequest = (req, res) => {
     const path = (req.url ?? '').split('?')[0];
     if (path === '/__stats' || path === '/__reset') {
       const want = path === '/__stats' ? 'GET' : 'POST';
@@ -251,14 +332,28 @@ async function main() {
       return;
     }
     handle(req, res);
+  };
+  // With tls the server asks for a client certificate but lets the
+  // handshake finish without one: oidc-provider decides (invalid_client).
+  const tlsServer = (requestCert) => https.createServer({
+    cert: cfg.tls.cert, key: cfg.tls.key, ...(cfg.tls.ca ? { ca: cfg.tls.ca } : {}),
+    requestCert, rejectUnauthorized: false,
+  }, onRequest);
+  const listen = (srv, port) => new Promise((resolve, reject) => {
+    srv.once('error', reject);
+    srv.listen(port, '127.0.0.1', () => resolve(srv.address().port));
   });
-
-  await new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(args.port, '127.0.0.1', resolve);
-  });
-  const { port } = server.address();
-  const issuer = `http://127.0.0.1:${port}`;
+  const alias = Boolean(cfg.tls?.mtls_alias);
+  const server = cfg.tls ? tlsServer(!alias) : http.createServer(onRequest);
+  const servers = [server];
+  const port = await listen(server, args.port);
+  const issuer = `${cfg.tls ? 'https' : 'http'}://127.0.0.1:${port}`;
+  let aliasBase;
+  if (alias) {
+    const mtlsServer = tlsServer(true);
+    servers.push(mtlsServer);
+    aliasBase = `https://127.0.0.1:${await listen(mtlsServer, 0)}`;
+  }
 
   const { privateKey } = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
   const signingKey = {
@@ -302,10 +397,36 @@ async function main() {
     claims: {},
     jwks: { keys: [signingKey] },
     cookies: { keys: [crypto.randomBytes(32).toString('base64url')] },
-    clientAuthMethods: ['client_secret_basic', 'client_secret_post'],
+    clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'client_secret_jwt', 'private_key_jwt', ...(cfg.tls ? TLS_METHODS : [])],
+    ...(aliasBase ? { discovery: { mtls_endpoint_aliases: { token_endpoint: `${aliasBase}/token` } } } : {}),
     features: {
+      mTLS: {
+        enabled: Boolean(cfg.tls),
+        certificateBoundAccessTokens: true, // only for clients that ask (tls_client_certificate_bound_access_tokens)
+        tlsClientAuth: true,
+        selfSignedTlsClientAuth: true,
+        getCertificate: peerCertificate,
+        certificateAuthorized: (ctx) => ctx.req.socket.authorized === true,
+        certificateSubjectMatches: (ctx, property, expected) => {
+          const cert = peerCertificate(ctx);
+          if (!cert) return false;
+          switch (property) {
+            case 'tls_client_auth_san_dns':
+              return (cert.subjectAltName ?? '').split(', ').includes(`DNS:${expected}`);
+            case 'tls_client_auth_subject_dn':
+              return cert.subject.split('\n').join(',') === expected;
+            default:
+              return false;
+          }
+        },
+      },
       devInteractions: { enabled: false },
       clientCredentials: { enabled: true },
+      dPoP: {
+        enabled: true,
+        nonceSecret: crypto.randomBytes(32),
+        requireNonce: () => cfg.dpopRequireNonce,
+      },
       introspection: { enabled: true },
       revocation: { enabled: true },
       resourceIndicators: {
@@ -371,8 +492,11 @@ async function main() {
   const stop = (code) => {
     if (stopping) return;
     stopping = true;
-    server.close(() => process.exit(code));
-    server.closeAllConnections();
+    let open = servers.length;
+    for (const srv of servers) {
+      srv.close(() => { open -= 1; if (open === 0) process.exit(code); });
+      srv.closeAllConnections();
+    }
     setTimeout(() => process.exit(code), 2000).unref();
   };
   process.on('SIGTERM', () => stop(0));
@@ -394,6 +518,7 @@ async function main() {
     stats: `${issuer}/__stats`,
     reset: `${issuer}/__reset`,
     resource: cfg.resource,
+    ...(aliasBase ? { mtls_token_endpoint: `${aliasBase}/token` } : {}),
   })}\n`);
 }
 

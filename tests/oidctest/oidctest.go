@@ -9,6 +9,8 @@ package oidctest
 
 import (
 	"bytes"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -30,19 +32,40 @@ import (
 const (
 	AuthBasic = "client_secret_basic"
 	AuthPost  = "client_secret_post"
+	// AuthSecretJWT: a JWT assertion signed with HS256 under Secret.
+	AuthSecretJWT = "client_secret_jwt"
+	// AuthPrivateKeyJWT: a JWT assertion signed with a private key whose
+	// public part is in Client.JWKS; Secret must be empty.
+	AuthPrivateKeyJWT = "private_key_jwt"
+	// Mutual TLS (RFC 8705); they need Options.TLS.
+	AuthTLS           = "tls_client_auth"
+	AuthSelfSignedTLS = "self_signed_tls_client_auth"
 )
 
 // Client is a confidential client registered at the server.
 type Client struct {
 	ID     string
 	Secret string
-	// AuthMethod is AuthBasic (the default when empty) or AuthPost.
-	// oidc-provider accepts either method from any client unless
-	// Options.StrictAuthMethods is set.
+	// AuthMethod is AuthBasic (the default when empty), AuthPost,
+	// AuthSecretJWT or AuthPrivateKeyJWT. oidc-provider accepts basic and
+	// post from any client with a secret unless Options.StrictAuthMethods
+	// is set.
 	AuthMethod string
+	// JWKS are the client's public keys (JWK objects), required for
+	// AuthPrivateKeyJWT.
+	JWKS []map[string]any
 	// Scopes the client may request. All of them are declared at the
 	// server; requesting any other scope yields invalid_scope.
 	Scopes []string
+	// For AuthTLS: the DNS name the client certificate must carry as a
+	// subjectAltName (tls_client_auth_san_dns), or its subject DN as Node
+	// prints it joined with commas, e.g. "CN=svc,O=test"
+	// (tls_client_auth_subject_dn). Set one. The certificate must be
+	// issued by a CA in TLSOptions.CAPEM.
+	TLSSanDNS, TLSSubjectDN string
+	// For AuthSelfSignedTLS: the client's certificate (PEM), registered as
+	// its JWKS with x5c.
+	CertificatePEM string
 }
 
 // Options configure the server.
@@ -67,6 +90,27 @@ type Options struct {
 	// Resource is the resource indicator used for JWT access tokens (their
 	// audience); empty means "urn:cctoken:test-api".
 	Resource string
+	// DPoPRequireNonce makes the server demand its nonce in DPoP proofs
+	// (use_dpop_nonce and a DPoP-Nonce header otherwise). DPoP itself is
+	// always on: a token request with a proof gets a DPoP-bound token.
+	DPoPRequireNonce bool
+	// TLS serves https and enables oidc-provider's mTLS feature
+	// (tls_client_auth, self_signed_tls_client_auth, optional
+	// certificate-bound tokens).
+	TLS *TLSOptions
+}
+
+// TLSOptions make the server speak https. The listener asks for a client
+// certificate but does not require one; oidc-provider judges it.
+type TLSOptions struct {
+	CertPEM, KeyPEM string // the server's certificate (for 127.0.0.1) and key
+	// CAPEM verifies client certificates (tls_client_auth) and is what the
+	// Server's own helper client trusts for the server certificate.
+	CAPEM string
+	// MTLSAlias moves mutual TLS to a second listener, published as
+	// mtls_endpoint_aliases.token_endpoint (Server.MTLSTokenURL); the main
+	// one then asks for no client certificate.
+	MTLSAlias bool
 }
 
 // Server is a running test authorization server.
@@ -79,6 +123,9 @@ type Server struct {
 	StatsURL         string
 	ResetURL         string
 	Resource         string
+	// MTLSTokenURL is the mtls_endpoint_aliases token endpoint, with
+	// TLSOptions.MTLSAlias.
+	MTLSTokenURL string
 
 	t      testing.TB
 	client *http.Client
@@ -92,7 +139,8 @@ type Stats struct {
 	Total         int            `json:"total"`
 	// AuthMethods counts, per client_id, the authentication method
 	// each request used: client_secret_basic (an Authorization header),
-	// client_secret_post (client_secret in the body) or none.
+	// client_secret_post (client_secret in the body), client_secret_jwt or
+	// private_key_jwt (a client_assertion, told apart by its alg) or none.
 	AuthMethods map[string]map[string]int `json:"auth_methods"`
 }
 
@@ -106,13 +154,30 @@ type serverConfig struct {
 	StrictAuthMethods bool           `json:"strict_auth_methods"`
 	Scopes            []string       `json:"scopes,omitempty"`
 	Resource          string         `json:"resource,omitempty"`
+	DPoPRequireNonce  bool           `json:"dpop_require_nonce,omitempty"`
+	TLS               *tlsConfig     `json:"tls,omitempty"`
+}
+
+type tlsConfig struct {
+	Cert      string `json:"cert"`
+	Key       string `json:"key"`
+	CA        string `json:"ca,omitempty"`
+	MTLSAlias bool   `json:"mtls_alias,omitempty"`
 }
 
 type clientConfig struct {
-	ClientID     string `json:"client_id"`
-	ClientSecret string `json:"client_secret"`
-	AuthMethod   string `json:"token_endpoint_auth_method"`
-	Scope        string `json:"scope"`
+	ClientID     string     `json:"client_id"`
+	ClientSecret string     `json:"client_secret,omitempty"`
+	AuthMethod   string     `json:"token_endpoint_auth_method"`
+	Scope        string     `json:"scope"`
+	JWKS         *jwksValue `json:"jwks,omitempty"`
+	SanDNS       string     `json:"tls_client_auth_san_dns,omitempty"`
+	SubjectDN    string     `json:"tls_client_auth_subject_dn,omitempty"`
+	Certificate  string     `json:"certificate,omitempty"`
+}
+
+type jwksValue struct {
+	Keys []map[string]any `json:"keys"`
 }
 
 type readyLine struct {
@@ -124,6 +189,7 @@ type readyLine struct {
 	Stats                 string `json:"stats"`
 	Reset                 string `json:"reset"`
 	Resource              string `json:"resource"`
+	MTLSTokenEndpoint     string `json:"mtls_token_endpoint"`
 }
 
 // Start runs tests/oidc/server.mjs with the given options, waits until it is
@@ -216,8 +282,9 @@ func Start(t testing.TB, opts Options) *Server {
 		StatsURL:         ready.Stats,
 		ResetURL:         ready.Reset,
 		Resource:         ready.Resource,
+		MTLSTokenURL:     ready.MTLSTokenEndpoint,
 		t:                t,
-		client:           &http.Client{Timeout: 10 * time.Second},
+		client:           helperClient(t, opts.TLS),
 	}
 }
 
@@ -232,6 +299,13 @@ func buildConfig(opts Options) ([]byte, error) {
 		StrictAuthMethods: opts.StrictAuthMethods,
 		Scopes:            opts.Scopes,
 		Resource:          opts.Resource,
+		DPoPRequireNonce:  opts.DPoPRequireNonce,
+	}
+	if o := opts.TLS; o != nil {
+		if o.CertPEM == "" || o.KeyPEM == "" {
+			return nil, errors.New("TLS needs CertPEM and KeyPEM")
+		}
+		cfg.TLS = &tlsConfig{Cert: o.CertPEM, Key: o.KeyPEM, CA: o.CAPEM, MTLSAlias: o.MTLSAlias}
 	}
 	if cfg.AccessTokenTTL == 0 {
 		cfg.AccessTokenTTL = 300
@@ -243,12 +317,19 @@ func buildConfig(opts Options) ([]byte, error) {
 		cfg.CORSOrigins = []string{}
 	}
 	for _, c := range opts.Clients {
-		cfg.Clients = append(cfg.Clients, clientConfig{
+		cc := clientConfig{
 			ClientID:     c.ID,
 			ClientSecret: c.Secret,
 			AuthMethod:   c.authMethod(),
 			Scope:        strings.Join(c.Scopes, " "),
-		})
+			SanDNS:       c.TLSSanDNS,
+			SubjectDN:    c.TLSSubjectDN,
+			Certificate:  c.CertificatePEM,
+		}
+		if c.JWKS != nil {
+			cc.JWKS = &jwksValue{Keys: c.JWKS}
+		}
+		cfg.Clients = append(cfg.Clients, cc)
 	}
 	return json.Marshal(cfg)
 }
@@ -259,6 +340,24 @@ func (c Client) authMethod() string {
 	}
 	return c.AuthMethod
 }
+
+// helperClient is the client Stats, Reset and Introspect use: it trusts
+// the server's CA when the server speaks https.
+func helperClient(t testing.TB, o *TLSOptions) *http.Client {
+	c := &http.Client{Timeout: 10 * time.Second}
+	if o == nil {
+		return c
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM([]byte(o.CAPEM)) {
+		t.Fatalf("oidctest: TLSOptions.CAPEM holds no certificate; the helper client could not trust the server")
+	}
+	c.Transport = &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}
+	return c
+}
+
+// HTTPClient is a client that trusts the server (its CA with TLS).
+func (s *Server) HTTPClient() *http.Client { return s.client }
 
 // repoRoot walks up from the working directory to the directory holding go.mod.
 func repoRoot() (string, error) {

@@ -305,6 +305,29 @@ func TestCommand(t *testing.T) {
 		}
 	})
 
+	t.Run("mTLS is refused before anything is sent", func(t *testing.T) {
+		t.Parallel()
+		write("mtls.yaml", `preset:
+- type: oauth_client_credentials
+  url: `+srv.TokenURL+`
+  users:
+  - username: mtls
+    client_id: e2e-wasi-mtls
+    auth_method: tls_client_auth
+    tls_client_certificate: `+f.path("ca.pem")+`
+    tls_client_key: ${env:MTLS_KEY}
+`)
+		env := []string{"MTLS_KEY=-----BEGIN PRIVATE KEY-----\nKEYCANARY0000000\n-----END PRIVATE KEY-----\n"}
+		w := f.wasm(t, env, "token", f.path("mtls.yaml"))
+		if w.code != 1 || !strings.Contains(w.stderr, "user mtls: ") || !strings.Contains(w.stderr, "cannot present a client certificate") ||
+			strings.Contains(w.stderr+w.stdout, "KEYCANARY") {
+			t.Errorf("want exit 1 and an mTLS error naming the user, got\n%v", w)
+		}
+		if n := f.srv.TokenRequests("e2e-wasi-mtls"); n != 0 {
+			t.Errorf("%d token requests were sent", n)
+		}
+	})
+
 	t.Run("a CA file outside the preopened directories", func(t *testing.T) {
 		t.Parallel()
 		w := f.wasm(t, secrets, "token", f.path("https.yaml"), "--ca-file", "/elsewhere/ca.pem")

@@ -7,8 +7,7 @@ package abi
 import (
 	"crypto/rand"
 	"encoding/hex"
-
-	"github.com/goccy/go-json"
+	"encoding/json"
 
 	"github.com/cctoken/cctoken/wasm/engine"
 	"github.com/cctoken/cctoken/wasm/httpmsg"
@@ -36,10 +35,15 @@ type Call struct {
 	Env      map[string]string `json:"env,omitempty"`
 	Response *httpmsg.Response `json:"response,omitempty"`
 	Failure  *httpmsg.Failure  `json:"failure,omitempty"`
+	Status   int               `json:"status,omitempty"`           // challenge
+	WWWAuth  string            `json:"www_authenticate,omitempty"` // challenge
+
+	Method    string `json:"method,omitempty"`     // sign
+	URL       string `json:"url,omitempty"`        // sign, challenge
+	Nonce     string `json:"nonce,omitempty"`      // sign
+	DPoPNonce string `json:"dpop_nonce,omitempty"` // challenge
 	// StoreReply answers a store effect (resume).
 	StoreReply *engine.StoreReply `json:"store_reply,omitempty"`
-	Status     int                `json:"status,omitempty"`           // challenge
-	WWWAuth    string             `json:"www_authenticate,omitempty"` // challenge
 }
 
 // Answer is every operation's output: exactly one of Result, Error, HTTP or
@@ -87,7 +91,7 @@ func (d *Dispatcher) Handle(in []byte) []byte {
 
 func (d *Dispatcher) answer(in []byte) (a Answer) {
 	var c Call
-	if err := json.Unmarshal(in, &c); err != nil {
+	if err := decodeCall(in, &c); err != nil {
 		return badRequest("the call is not a JSON object of the documented form; see ABI.md")
 	}
 	e := d.Engine
@@ -109,16 +113,18 @@ func (d *Dispatcher) answer(in []byte) (a Answer) {
 	case "invalidate":
 		s = e.Invalidate(c.User)
 	case "challenge":
-		s = e.Challenge(c.Status, c.WWWAuth)
+		s = e.Challenge(engine.ChallengeRequest{Status: c.Status, WWWAuth: c.WWWAuth, URL: c.URL, DPoPNonce: c.DPoPNonce})
+	case "sign":
+		s = e.Sign(engine.SignRequest{TokenRequest: c.TokenRequest, Method: c.Method, URL: c.URL, Nonce: c.Nonce})
 	case "resume":
 		if c.Task == 0 {
 			return badRequest("resume needs the task number the module gave")
 		}
 		s = e.Resume(c.Task, resumeInput(&c))
 	case "":
-		return badRequest("the call has no \"op\"; use one of version, lint, load, convert, users, token, invalidate, challenge, resume")
+		return badRequest("the call has no \"op\"; use one of version, lint, load, convert, users, token, sign, invalidate, challenge, resume")
 	default:
-		return badRequest("unknown op; use one of version, lint, load, convert, users, token, invalidate, challenge, resume")
+		return badRequest("unknown op; use one of version, lint, load, convert, users, token, sign, invalidate, challenge, resume")
 	}
 	return Answer{Result: s.Result, Error: s.Error, Task: s.Task, HTTP: s.HTTP, Env: s.Env, Store: s.Store}
 }

@@ -1,10 +1,9 @@
 package abi
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
-
-	"github.com/goccy/go-json"
 )
 
 const presetDoc = `{"preset":[{"type":"oauth_client_credentials","url":"https://auth.example.com/token","users":[{"username":"u","client_id":"c","client_secret":"s3cret-CANARY"}]}]}`

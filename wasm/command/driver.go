@@ -86,6 +86,12 @@ func (d *driver) token(ctx context.Context, user string) (*engine.TokenResult, e
 // redirects, a timeout, at most httpmsg.MaxBody bytes. fatal is set when
 // the runtime cannot open sockets at all.
 func (n *network) perform(ctx context.Context, r *httpmsg.Request) (resp *httpmsg.Response, failure *httpmsg.Failure, fatal error) {
+	if r.TLSClient != nil {
+		// Client certificates stay with the Go host for now: this command
+		// would have to read them through WASI preopens.
+		return nil, &httpmsg.Failure{Kind: httpmsg.FailUnsupported, Field: "tls_client_certificate",
+			Message: "the standalone WASI command cannot present a client certificate (mTLS); use the Go host: the cctoken command or package host"}, nil
+	}
 	if strings.HasPrefix(r.URL, "https:") {
 		n.loadRoots()
 	}

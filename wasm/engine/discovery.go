@@ -1,15 +1,15 @@
 package engine
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/url"
 	"slices"
 	"strings"
 	"time"
 
-	json "github.com/goccy/go-json"
-
 	"github.com/cctoken/cctoken/wasm/httpmsg"
+	"github.com/cctoken/cctoken/wasm/jose"
 	"github.com/cctoken/cctoken/wasm/oauth"
 	"github.com/cctoken/cctoken/wasm/preset"
 )
@@ -45,6 +45,10 @@ type metadata struct {
 	// authMethods is token_endpoint_auth_methods_supported; nil when the
 	// server does not list them (RFC 8414 §2: client_secret_basic then).
 	authMethods []string
+	// mtlsTokenEndpoint is mtls_endpoint_aliases.token_endpoint (RFC 8705
+	// §5), used by accounts that present a client certificate; mtlsBad
+	// says why a given alias is unusable.
+	mtlsTokenEndpoint, mtlsBad string
 }
 
 // metaFailure remembers a metadata fetch the server asked to retry later.
@@ -107,7 +111,7 @@ func (e *Engine) metadataAnswer(acct *preset.Account, in Input, next func(*metad
 	}
 	md, oerr := parseMetadata(acct, in, e.now())
 	if oerr != nil {
-		ferr := tokenError(oerr, acct)
+		ferr := tokenError(oerr, acct, "")
 		if oerr.RetryAfter > 0 {
 			until := e.now().Add(oerr.RetryAfter)
 			e.metaFail[acct.Issuer] = &metaFailure{err: ferr, blockedUntil: until}
@@ -143,6 +147,9 @@ func parseMetadata(acct *preset.Account, in Input, now time.Time) (*metadata, *o
 		Issuer        *string  `json:"issuer"`
 		TokenEndpoint *string  `json:"token_endpoint"`
 		AuthMethods   []string `json:"token_endpoint_auth_methods_supported"`
+		MTLSAliases   *struct {
+			TokenEndpoint *string `json:"token_endpoint"`
+		} `json:"mtls_endpoint_aliases"`
 	}
 	if err := json.Unmarshal([]byte(r.Body), &doc); err != nil {
 		return nil, &oauth.Error{Code: CodeInvalidMetadata, Status: r.Status, Message: "the authorization server metadata is not a JSON object with string issuer and token_endpoint (RFC 8414 §3.2)"}
@@ -161,13 +168,32 @@ func parseMetadata(acct *preset.Account, in Input, now time.Time) (*metadata, *o
 	if msg := preset.CheckTokenEndpoint(*doc.TokenEndpoint, acct.Insecure); msg != "" {
 		return nil, &oauth.Error{Code: CodeInvalidMetadata, Status: r.Status, Message: "the authorization server metadata has an unusable token_endpoint: " + msg}
 	}
-	return &metadata{tokenEndpoint: *doc.TokenEndpoint, authMethods: doc.AuthMethods}, nil
+	md := &metadata{tokenEndpoint: *doc.TokenEndpoint, authMethods: doc.AuthMethods}
+	if a := doc.MTLSAliases; a != nil && a.TokenEndpoint != nil {
+		// Checked here, refused only for the accounts that would use it.
+		if msg := preset.CheckTokenEndpoint(*a.TokenEndpoint, acct.Insecure); msg != "" {
+			md.mtlsBad = "the authorization server metadata has an unusable mtls_endpoint_aliases.token_endpoint: " + strings.Replace(msg, "token_endpoint", "the alias", 1)
+		} else {
+			md.mtlsTokenEndpoint = *a.TokenEndpoint
+		}
+	}
+	return md, nil
 }
 
 // applyMetadata completes a discovered account: its token endpoint, and an
 // auth method when the user set none.
 func applyMetadata(acct *preset.Account, md *metadata) *Error {
 	acct.TokenURL = md.tokenEndpoint
+	if acct.TLSClient != nil {
+		// RFC 8705 §5: a client presenting a certificate uses the
+		// server's mutual-TLS endpoint when it names one.
+		if md.mtlsBad != "" {
+			return &Error{Code: CodeInvalidMetadata, User: acct.Username, Field: fmt.Sprintf("preset[%d].issuer", acct.Preset), Message: md.mtlsBad}
+		}
+		if md.mtlsTokenEndpoint != "" {
+			acct.TokenURL = md.mtlsTokenEndpoint
+		}
+	}
 	if acct.AuthMethod != "" {
 		return nil // the user's choice, used without checking
 	}
@@ -176,17 +202,33 @@ func applyMetadata(acct *preset.Account, md *metadata) *Error {
 		return err
 	}
 	acct.AuthMethod = m
+	if m == preset.ClientSecretJWT {
+		acct.Key = jose.HS256([]byte(acct.ClientSecret))
+	}
+	if (m == preset.ClientSecretJWT || m == preset.PrivateKeyJWT) && acct.AssertionAudience == "" {
+		acct.AssertionAudience = preset.AudienceTokenEndpoint
+	}
 	return nil
 }
 
-// chooseAuthMethod picks a method the server lists that the user can use:
-// client_secret_basic when the server lists it, else client_secret_post.
-// With no list, client_secret_basic (the RFC 8414 §2 default).
+// chooseAuthMethod picks the first method the server lists that the
+// user's credentials allow, in this order: with a private key
+// private_key_jwt; with a client certificate and no secret tls_client_auth,
+// then self_signed_tls_client_auth; with a secret client_secret_basic,
+// client_secret_post, then client_secret_jwt. With no list,
+// client_secret_basic (the RFC 8414 §2 default).
 func chooseAuthMethod(acct *preset.Account, supported []string) (string, *Error) {
-	usable := []string{preset.ClientSecretBasic, preset.ClientSecretPost}
-	if acct.BasicEncoding == preset.BasicEncodingRaw && strings.Contains(acct.ClientID, ":") {
+	var usable []string
+	switch {
+	case acct.Key != nil:
+		usable = []string{preset.PrivateKeyJWT}
+	case acct.ClientSecret == "" && acct.TLSClient != nil:
+		usable = []string{preset.TLSClientAuth, preset.SelfSignedTLSClientAuth}
+	case acct.BasicEncoding == preset.BasicEncodingRaw && strings.Contains(acct.ClientID, ":"):
 		// RFC 7617: a raw Basic user-id cannot hold a colon.
-		usable = []string{preset.ClientSecretPost}
+		usable = []string{preset.ClientSecretPost, preset.ClientSecretJWT}
+	default:
+		usable = []string{preset.ClientSecretBasic, preset.ClientSecretPost, preset.ClientSecretJWT}
 	}
 	if supported == nil {
 		supported = []string{preset.ClientSecretBasic}

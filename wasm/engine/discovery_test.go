@@ -1,6 +1,13 @@
 package engine
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/pem"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -228,25 +235,41 @@ func TestDiscoveryAuthMethodChoice(t *testing.T) {
 		{"post listed first, basic preferred", `["client_secret_post","client_secret_basic"]`, "", "client_secret_basic"},
 		{"raw Basic cannot carry a colon in the id", `["client_secret_basic","client_secret_post"]`, "    basic_encoding: raw\n    client_id: 'id:a'", "client_secret_post"},
 		{"none fit", `["private_key_jwt","tls_client_auth"]`, "", ""},
+		{"a secret can sign client_secret_jwt", `["private_key_jwt","client_secret_jwt"]`, "", "client_secret_jwt"},
+		{"a private key means private_key_jwt", `["client_secret_basic","private_key_jwt"]`, "KEY", "private_key_jwt"},
+		{"a private key fits no secret method", `["client_secret_basic","client_secret_jwt"]`, "KEY", ""},
 		{"empty list", `[]`, "", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			doc := discoveryDoc(iss, "")
-			if tc.extra != "" {
+			env := map[string]string{}
+			if tc.extra == "KEY" {
+				// User a signs with a private key instead of a secret.
+				doc = strings.Replace(doc, "    client_secret: secret-a-CANARY\n", "    private_key: ${env:KEY}\n", 1)
+				env["KEY"] = testECKeyPEM(t)
+			} else if tc.extra != "" {
 				doc = strings.Replace(doc, "    client_id: id-a\n", strings.ReplaceAll(tc.extra, `\n`, "\n")+"\n", 1)
 			}
 			c := &clock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
 			e := New(c.now)
-			if s := e.Load([]byte(doc)); s.Error != nil {
+			s := e.Load([]byte(doc))
+			if s.Env != nil {
+				s = e.Resume(s.Task, Input{Env: env})
+			}
+			if s.Error != nil {
 				t.Fatalf("load: %v", s.Error.Message)
 			}
-			s := e.Token(TokenRequest{User: "a"})
+			s = e.Token(TokenRequest{User: "a"})
 			s = e.Resume(s.Task, Input{Response: ok(metaBody(iss, "https://as.example.com/token", tc.methods))})
 			if tc.want == "" {
 				if s.Error == nil || s.Error.Code != CodeUnsupportedAuthMethod {
 					t.Fatalf("got %+v, want unsupported_auth_method", s)
 				}
-				if !strings.Contains(s.Error.Message, "client_secret_basic or client_secret_post") || (tc.methods != "[]" && !strings.Contains(s.Error.Message, `"private_key_jwt"`)) {
+				can, listed := "client_secret_basic or client_secret_post", `"private_key_jwt"`
+				if tc.extra == "KEY" {
+					can, listed = "only private_key_jwt", `"client_secret_jwt"`
+				}
+				if !strings.Contains(s.Error.Message, can) || (tc.methods != "[]" && !strings.Contains(s.Error.Message, listed)) {
 					t.Errorf("message should name what the server and the user support: %s", s.Error.Message)
 				}
 				// A user with auth_method set is not checked.
@@ -259,6 +282,13 @@ func TestDiscoveryAuthMethodChoice(t *testing.T) {
 			if s.HTTP == nil {
 				t.Fatalf("got %+v, want the token request", s)
 			}
+			if strings.HasSuffix(tc.want, "_jwt") {
+				alg := map[string]string{"client_secret_jwt": "HS256", "private_key_jwt": "ES256"}[tc.want]
+				if !assertionAlg(t, s.HTTP.Body, alg) || strings.Contains(s.HTTP.Body, "client_secret=") || s.HTTP.Header["Authorization"] != "" {
+					t.Errorf("want %s with an %s assertion; Authorization %q, body %q", tc.want, alg, s.HTTP.Header["Authorization"], s.HTTP.Body)
+				}
+				return
+			}
 			basic := strings.HasPrefix(s.HTTP.Header["Authorization"], "Basic ")
 			post := strings.Contains(s.HTTP.Body, "client_secret=")
 			if basic == post || basic != (tc.want == "client_secret_basic") {
@@ -266,4 +296,31 @@ func TestDiscoveryAuthMethodChoice(t *testing.T) {
 			}
 		})
 	}
+}
+
+// testECKeyPEM is a new P-256 private key in PKCS #8 PEM.
+func testECKeyPEM(t *testing.T) string {
+	t.Helper()
+	priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, err := x509.MarshalPKCS8PrivateKey(priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))
+}
+
+// assertionAlg reports whether the form body carries a jwt-bearer client
+// assertion whose header names alg.
+func assertionAlg(t *testing.T, body, alg string) bool {
+	t.Helper()
+	form, err := url.ParseQuery(body)
+	if err != nil || form.Get("client_assertion_type") != "urn:ietf:params:oauth:client-assertion-type:jwt-bearer" {
+		return false
+	}
+	head, _, _ := strings.Cut(form.Get("client_assertion"), ".")
+	raw, err := base64.RawURLEncoding.DecodeString(head)
+	return err == nil && strings.Contains(string(raw), `"alg":"`+alg+`"`)
 }

@@ -9,11 +9,15 @@
 package engine
 
 import (
+	"crypto/rand"
+	"io"
+	"net/url"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/cctoken/cctoken/wasm/httpmsg"
+	"github.com/cctoken/cctoken/wasm/jose"
 	"github.com/cctoken/cctoken/wasm/oauth"
 	"github.com/cctoken/cctoken/wasm/preset"
 )
@@ -23,6 +27,7 @@ import (
 // calls (the wasm instance is single-threaded anyway).
 type Engine struct {
 	now      func() time.Time
+	random   io.Reader // jti of client assertions; crypto/rand (random_get in the module)
 	accounts map[string]*preset.Account
 	order    []string
 	cache    map[string]*entry
@@ -32,6 +37,10 @@ type Engine struct {
 	// whose metadata server asked to wait (see discovery.go).
 	meta     map[string]*metadata
 	metaFail map[string]*metaFailure
+	// DPoP keys per username (made when first needed, dropped by load) and
+	// the latest DPoP-Nonce per origin (see dpop.go).
+	dpopKeys map[string]*jose.Key
+	nonces   map[string]string
 	store    *storeState // the host's shared store; nil without (store.go)
 }
 
@@ -41,8 +50,9 @@ func New(now func() time.Time) *Engine {
 	if now == nil {
 		now = time.Now
 	}
-	return &Engine{now: now, cache: map[string]*entry{}, tasks: map[uint64]*task{},
-		meta: map[string]*metadata{}, metaFail: map[string]*metaFailure{}}
+	return &Engine{now: now, random: rand.Reader, cache: map[string]*entry{}, tasks: map[uint64]*task{},
+		meta: map[string]*metadata{}, metaFail: map[string]*metaFailure{},
+		dpopKeys: map[string]*jose.Key{}, nonces: map[string]string{}}
 }
 
 // Step is the outcome of an operation or of resuming one: exactly one of
@@ -147,6 +157,7 @@ func (e *Engine) load(text []byte, env map[string]string, opts []preset.Option) 
 	e.cache = map[string]*entry{}
 	e.meta = map[string]*metadata{}
 	e.metaFail = map[string]*metaFailure{}
+	e.dpopKeys = map[string]*jose.Key{}
 	for i := range accounts {
 		a := &accounts[i]
 		e.accounts[a.Username] = a
@@ -231,13 +242,13 @@ func (e *Engine) Token(req TokenRequest) Step {
 		}
 	}
 	if acct.Issuer == "" {
-		return e.fetch(&acct, key, req.Refresh)
+		return e.fetch(&acct, key, req.Refresh, now)
 	}
 	withMeta := func(md *metadata) Step {
 		if err := applyMetadata(&acct, md); err != nil {
 			return fail(err)
 		}
-		return e.fetch(&acct, key, req.Refresh)
+		return e.fetch(&acct, key, req.Refresh, e.now())
 	}
 	if md := e.meta[acct.Issuer]; md != nil {
 		return withMeta(md)
@@ -245,19 +256,34 @@ func (e *Engine) Token(req TokenRequest) Step {
 	return e.discover(&acct, withMeta)
 }
 
-// requestToken asks the host to send acct's token request.
-func (e *Engine) requestToken(acct *preset.Account, key string) Step {
-	httpReq := oauth.TokenRequest(acct)
-	return e.wait(Step{HTTP: &httpReq}, func(in Input) Step { return e.tokenAnswer(acct, key, in) })
+// requestToken asks the host to send acct's token request. retried is set
+// for the one retry with a fresh DPoP nonce.
+func (e *Engine) requestToken(acct *preset.Account, key string, now time.Time, retried bool) Step {
+	httpReq, err := oauth.TokenRequest(acct, now, e.random)
+	if err != nil {
+		return fail(signingFailed(err, acct))
+	}
+	if err := e.dpopRequest(acct, &httpReq); err != nil {
+		return fail(err)
+	}
+	// The assertion, if any, is scrubbed from whatever the server answers.
+	var assertion string
+	if acct.Key != nil {
+		if form, err := url.ParseQuery(httpReq.Body); err == nil {
+			assertion = form.Get("client_assertion")
+		}
+	}
+	return e.wait(Step{HTTP: &httpReq}, func(in Input) Step { return e.tokenAnswer(acct, key, assertion, retried, in) })
 }
 
-func (e *Engine) tokenAnswer(acct *preset.Account, key string, in Input) Step {
+func (e *Engine) tokenAnswer(acct *preset.Account, key, assertion string, retried bool, in Input) Step {
 	now := e.now()
 	var err error
 	var tok *oauth.Token
 	switch {
 	case in.Response != nil:
-		tok, err = oauth.ParseTokenResponse(in.Response, acct.Scopes, now, acct.DefaultTTL)
+		e.rememberNonce(acct.TokenURL, in.Response)
+		tok, err = oauth.ParseTokenResponseDPoP(in.Response, acct.Scopes, now, acct.DefaultTTL, acct.DPoP)
 	case in.Failure != nil:
 		err = oauth.FailureError(in.Failure)
 	default:
@@ -282,7 +308,22 @@ func (e *Engine) tokenAnswer(acct *preset.Account, key string, in Input) Step {
 	if oerr == nil {
 		oerr = &oauth.Error{Code: "invalid_response", Message: err.Error()}
 	}
-	ferr := tokenError(oerr, acct)
+	if acct.DPoP && !retried && oerr.Code == useDPoPNonce && in.Response.Get(dpopNonceHeader) != "" {
+		// RFC 9449 §8: the server wants its nonce in the proof; the new
+		// one is remembered, so one more request carries it.
+		if _, still := e.accounts[acct.Username]; !still {
+			return fail(unknownUser(acct.Username))
+		}
+		return e.requestToken(acct, key, now, true)
+	}
+	ferr := tokenError(oerr, acct, assertion)
+	if f := in.Failure; f != nil && (f.Kind == httpmsg.FailClientCertificate || f.Kind == httpmsg.FailUnsupported) && acct.TLSClient != nil {
+		// Name where the certificate or key was written, not the url.
+		ferr.Field = acct.TLSCertField
+		if f.Field == "tls_client_key" {
+			ferr.Field = acct.TLSKeyField
+		}
+	}
 	if ent == nil {
 		ent = &entry{}
 		e.cache[key] = ent
@@ -329,13 +370,6 @@ func (e *Engine) Invalidate(user string) Step {
 		}
 	}
 	return Step{Result: InvalidateResult{Dropped: n}}
-}
-
-// Challenge tells the host what to do with a resource server's 401: whether
-// its WWW-Authenticate says the token is no longer good (RFC 6750 §3), so
-// the token should be invalidated and the request retried once.
-func (e *Engine) Challenge(status int, wwwAuthenticate string) Step {
-	return Step{Result: ChallengeResult{Invalidate: status == 401 && oauth.InvalidToken(wwwAuthenticate)}}
 }
 
 func (e *Engine) account(user string) (*preset.Account, Step) {

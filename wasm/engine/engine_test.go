@@ -219,7 +219,7 @@ func TestChallenge(t *testing.T) {
 		{401, `Bearer error="insufficient_scope"`, false},
 	}
 	for _, c := range cases {
-		if got := e.Challenge(c.status, c.www).Result.(ChallengeResult).Invalidate; got != c.want {
+		if got := e.Challenge(ChallengeRequest{Status: c.status, WWWAuth: c.www}).Result.(ChallengeResult).Invalidate; got != c.want {
 			t.Errorf("Challenge(%d, %q) = %v, want %v", c.status, c.www, got, c.want)
 		}
 	}

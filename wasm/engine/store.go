@@ -1,12 +1,14 @@
 package engine
 
 import (
+	"bytes"
 	"crypto/rand"
 	"encoding/hex"
-	"reflect"
+	"encoding/json"
 	"strings"
 	"time"
 
+	"github.com/cctoken/cctoken/wasm/httpmsg"
 	"github.com/cctoken/cctoken/wasm/oauth"
 	"github.com/cctoken/cctoken/wasm/preset"
 	"github.com/cctoken/cctoken/wasm/storekey"
@@ -77,16 +79,32 @@ func (e *Engine) SetStore(cfg *StoreConfig) {
 	e.store = &storeState{lock: lock, creds: map[string]*storekey.Credential{}, names: map[string]storekey.Names{}, refused: map[string]string{}}
 }
 
-// credential is what the store names and seals a token with.
-func credential(a *preset.Account) []byte { return []byte(a.ClientSecret) }
+// credential is what the store names and seals a token with: the client
+// secret, or the private key of private_key_jwt or of a client
+// certificate given inline. nil means the token is not shared: DPoP-bound
+// tokens only work with this instance's own key, and a certificate key in
+// a file is read by the host, so the module has no secret to derive from.
+func credential(a *preset.Account) []byte {
+	switch {
+	case a.DPoP:
+		return nil
+	case a.ClientSecret != "":
+		return []byte(a.ClientSecret)
+	case a.PrivateKeyText() != "":
+		return []byte(a.PrivateKeyText())
+	case a.TLSClient != nil && a.TLSClient.KeyPEM != "":
+		return []byte(a.TLSClient.KeyPEM)
+	}
+	return nil
+}
 
 // fetch gets acct's token through the shared store when there is one, and
 // straight from the token endpoint otherwise.
-func (e *Engine) fetch(acct *preset.Account, key string, refresh bool) Step {
-	if e.store == nil {
-		return e.requestToken(acct, key)
-	}
+func (e *Engine) fetch(acct *preset.Account, key string, refresh bool, now time.Time) Step {
 	cred := credential(acct)
+	if e.store == nil || cred == nil {
+		return e.requestToken(acct, key, now, false)
+	}
 	nk := key + "\x00" + acct.TokenURL + "\x00" + acct.ClientID + "\x00" + string(cred)
 	names, ok := e.store.names[nk]
 	if !ok {
@@ -94,7 +112,7 @@ func (e *Engine) fetch(acct *preset.Account, key string, refresh bool) Step {
 		if c == nil {
 			var err error
 			if c, err = storekey.NewCredential(cred); err != nil {
-				return e.requestToken(acct, key)
+				return e.requestToken(acct, key, now, false)
 			}
 			e.store.creds[string(cred)] = c
 		}
@@ -130,7 +148,7 @@ func (f *storeFetch) get(delay time.Duration) Step {
 	return f.effect(StoreOp{Op: "get", Key: f.names.Token, DelayMS: delay.Milliseconds()}, func(in Input) Step {
 		if in.Store == nil {
 			// A failure (or no answer at all): the store is no help now.
-			return f.e.requestToken(f.acct, f.key)
+			return f.e.requestToken(f.acct, f.key, f.e.now(), false)
 		}
 		if in.Store.Found {
 			if s, ok := f.adopt(in.Store.Value); ok {
@@ -186,7 +204,7 @@ func (f *storeFetch) tryLock() Step {
 	return f.effect(StoreOp{Op: "lock", Key: f.names.Lock, Value: owner, TTLMS: f.lock.Milliseconds()}, func(in Input) Step {
 		switch {
 		case in.Store == nil:
-			return f.e.requestToken(f.acct, f.key)
+			return f.e.requestToken(f.acct, f.key, f.e.now(), false)
 		case in.Store.OK:
 			return f.recheck(owner)
 		}
@@ -199,7 +217,7 @@ func (f *storeFetch) tryLock() Step {
 		}
 		if f.rounds > 2 {
 			// Two lock lifetimes without a token: fetch on our own.
-			return f.e.requestToken(f.acct, f.key)
+			return f.e.requestToken(f.acct, f.key, f.e.now(), false)
 		}
 		f.waiting, f.polls, f.deadline = true, 0, now.Add(f.lock)
 		return f.get(f.nextDelay())
@@ -223,7 +241,7 @@ func (f *storeFetch) recheck(owner string) Step {
 // fetchHolding sends the token request while holding the lock, then puts
 // the token in the store and releases the lock.
 func (f *storeFetch) fetchHolding(owner string) Step {
-	return f.e.then(f.e.requestToken(f.acct, f.key), func(s Step) Step {
+	return f.e.finally(f.e.requestToken(f.acct, f.key, f.e.now(), false), func(s Step) Step {
 		unlock := func() Step {
 			return f.effect(StoreOp{Op: "unlock", Key: f.names.Lock, Value: owner}, func(Input) Step { return s })
 		}
@@ -244,9 +262,9 @@ func (f *storeFetch) fetchHolding(owner string) Step {
 	})
 }
 
-// then runs after on the final step (a result or an error) of s, however
-// many effects s still goes through.
-func (e *Engine) then(s Step, after func(Step) Step) Step {
+// finally runs after on the final step (a result or an error) of s,
+// however many effects s still goes through.
+func (e *Engine) finally(s Step, after func(Step) Step) Step {
 	if s.Task == 0 {
 		return after(s)
 	}
@@ -255,7 +273,7 @@ func (e *Engine) then(s Step, after func(Step) Step) Step {
 		return after(s)
 	}
 	inner := t.resume
-	t.resume = func(in Input) Step { return e.then(inner(in), after) }
+	t.resume = func(in Input) Step { return e.finally(inner(in), after) }
 	return s
 }
 
@@ -281,7 +299,9 @@ func (e *Engine) carryOver(old map[string]*preset.Account, oldCache map[string]*
 	var kept []string
 	for _, name := range e.order {
 		prev := old[name]
-		if prev == nil || !sameAccount(prev, e.accounts[name]) {
+		if prev == nil || !sameAccount(prev, e.accounts[name]) || prev.DPoP {
+			// A DPoP-bound token needs the user's DPoP key, which load
+			// makes anew.
 			continue
 		}
 		kept = append(kept, name)
@@ -301,15 +321,29 @@ func (e *Engine) carryOver(old map[string]*preset.Account, oldCache map[string]*
 // the same load or a load that left it unchanged.
 func sameCredentials(cur, acct *preset.Account) bool {
 	return cur.ClientID == acct.ClientID && cur.ClientSecret == acct.ClientSecret &&
+		cur.PrivateKeyText() == acct.PrivateKeyText() && sameTLSClient(cur.TLSClient, acct.TLSClient) &&
 		cur.Issuer == acct.Issuer && (cur.TokenURL == "" || cur.TokenURL == acct.TokenURL)
 }
 
 // sameAccount reports whether two loads describe the same account: same
 // credentials, endpoint and everything else a token or its headers depend
-// on. Only the position in the document may differ.
+// on. Only the position in the document may differ. The parsed signing
+// key is compared through the private_key text it came from; everything
+// else through its JSON form (map keys sorted, so it is canonical), which
+// takes in fields added to Account later without a change here and costs
+// the module no reflection code beyond what encoding/json already has.
 func sameAccount(a, b *preset.Account) bool {
 	x, y := *a, *b
-	x.Preset, x.Index, x.PresetName = 0, 0, ""
-	y.Preset, y.Index, y.PresetName = 0, 0, ""
-	return reflect.DeepEqual(x, y)
+	x.Preset, x.Index, x.PresetName, x.Key = 0, 0, "", nil
+	y.Preset, y.Index, y.PresetName, y.Key = 0, 0, "", nil
+	jx, errx := json.Marshal(&x)
+	jy, erry := json.Marshal(&y)
+	return errx == nil && erry == nil && a.PrivateKeyText() == b.PrivateKeyText() && bytes.Equal(jx, jy)
+}
+
+func sameTLSClient(a, b *httpmsg.TLSClient) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return *a == *b
 }

@@ -63,7 +63,10 @@ type InvalidateResult struct {
 	Dropped int `json:"dropped"`
 }
 
-// ChallengeResult answers a resource server's 401.
+// ChallengeResult answers a resource server's 401: Invalidate the token
+// and retry once, or (UseDPoPNonce) sign the request again, which puts the
+// server's new nonce in the proof, and retry once.
 type ChallengeResult struct {
-	Invalidate bool `json:"invalidate"`
+	Invalidate   bool `json:"invalidate"`
+	UseDPoPNonce bool `json:"use_dpop_nonce,omitempty"`
 }

@@ -13,6 +13,21 @@ type Request struct {
 	URL    string            `json:"url"`
 	Header map[string]string `json:"header,omitempty"`
 	Body   string            `json:"body,omitempty"`
+	// TLSClient is the client certificate to present in the TLS handshake
+	// (RFC 8705 mutual TLS); nil for none.
+	TLSClient *TLSClient `json:"tls_client,omitempty"`
+}
+
+// TLSClient names a client certificate and its private key, each either
+// as a file the host reads or as PEM text. Exactly one of CertFile and
+// CertPEM is set, and one of KeyFile and KeyPEM. KeyPEM is a secret: it
+// must never appear in an error, a log line or an event. The module only
+// passes these on; the host parses them.
+type TLSClient struct {
+	CertFile string `json:"certificate_file,omitempty"`
+	CertPEM  string `json:"certificate_pem,omitempty"`
+	KeyFile  string `json:"key_file,omitempty"`
+	KeyPEM   string `json:"key_pem,omitempty"`
 }
 
 // Response is what the host got back. Header keys may come in any case;
@@ -41,6 +56,9 @@ type Failure struct {
 	// Kind is one of "network", "timeout", "too_large", "canceled".
 	Kind    string `json:"kind"`
 	Message string `json:"message"`
+	// Field is, for FailClientCertificate and FailUnsupported, the preset
+	// key the failure is about: "tls_client_certificate" or "tls_client_key".
+	Field string `json:"field,omitempty"`
 }
 
 // Failure kinds.
@@ -49,6 +67,13 @@ const (
 	FailTimeout  = "timeout"
 	FailTooLarge = "too_large"
 	FailCanceled = "canceled"
+	// FailClientCertificate: the host could not use the request's
+	// TLSClient (a file is missing, the PEM does not parse, the key does
+	// not match the certificate); nothing was sent.
+	FailClientCertificate = "client_certificate"
+	// FailUnsupported: the host cannot perform this request at all, e.g.
+	// a browser asked to present a client certificate; nothing was sent.
+	FailUnsupported = "unsupported"
 )
 
 // MaxBody is the largest response body a host passes to the module; larger

@@ -7,12 +7,11 @@ import (
 	"crypto/elliptic"
 	"crypto/rsa"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math/big"
 	"slices"
-
-	json "github.com/goccy/go-json"
 )
 
 // jwk is a decoded JWK object: member name to raw JSON value.

@@ -1,12 +1,10 @@
 package jose
 
 import (
-	"crypto/ecdh"
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/elliptic"
 	"crypto/rsa"
-	"crypto/x509"
 	"encoding/pem"
 	"errors"
 	"fmt"
@@ -91,33 +89,28 @@ func parseKeyBlock(b *pem.Block) (*Key, error) {
 			priv any
 			err  error
 		)
-		// The parsers' own errors are dropped: they are not sentences for
-		// a user and could one day quote the input.
 		switch format {
 		case pemPKCS8:
-			priv, err = x509.ParsePKCS8PrivateKey(b.Bytes)
+			priv, err = parsePKCS8(b.Bytes)
 		case pemPKCS1:
-			priv, err = x509.ParsePKCS1PrivateKey(b.Bytes)
+			priv, err = parsePKCS1(b.Bytes)
 		case pemSEC1:
-			priv, err = x509.ParseECPrivateKey(b.Bytes)
+			priv, err = parseSEC1(b.Bytes, false)
 		}
-		if err == nil {
+		// A parser's error is errNotFormat or one of our own sentences,
+		// never a library's message, which could one day quote the input.
+		switch {
+		case err == nil:
 			return keyFrom(priv)
+		case err != errNotFormat:
+			// A key of this format that cannot sign here: say why.
+			return nil, err
 		}
 	}
 	if isPublic(b.Bytes) {
 		return nil, fmt.Errorf("the %s block holds a public key; signing needs the private key", b.Type)
 	}
 	return nil, fmt.Errorf("the %s block could not be read: it is damaged, or it is not an RSA, EC P-256 or Ed25519 private key; export the key again as PKCS#8 PEM, e.g. with: openssl pkey -in OLD -out key.pem", b.Type)
-}
-
-// isPublic reports whether der parses as a PKCS#1 or PKIX public key.
-func isPublic(der []byte) bool {
-	if _, err := x509.ParsePKCS1PublicKey(der); err == nil {
-		return true
-	}
-	_, err := x509.ParsePKIXPublicKey(der)
-	return err == nil
 }
 
 // keyFrom wraps a parsed private key, refusing the types and sizes that
@@ -129,13 +122,13 @@ func keyFrom(priv any) (*Key, error) {
 			return nil, err
 		}
 		if len(p.Primes) != 2 {
-			return nil, errors.New("the RSA key has more than two primes (multi-prime RSA), which is not supported; use a two-prime RSA key")
+			return nil, errMultiPrime
 		}
 		p.Precompute() // a no-op if the parser did it; signing then only reads the key
 		return &Key{priv: p}, nil
 	case *ecdsa.PrivateKey:
 		if p.Curve != elliptic.P256() {
-			return nil, fmt.Errorf("the EC key is on curve %s; only P-256 (ES256) is supported; make a P-256 key, e.g. with: openssl ecparam -name prime256v1 -genkey -noout -out key.pem", curveName(p.Curve))
+			return nil, unsupportedCurve(curveName(p.Curve))
 		}
 		return &Key{priv: p}, nil
 	case ed25519.PrivateKey:
@@ -143,17 +136,23 @@ func keyFrom(priv any) (*Key, error) {
 			return nil, errors.New("the Ed25519 key has the wrong size; its seed must be 32 bytes")
 		}
 		return &Key{priv: p}, nil
-	case *ecdh.PrivateKey:
-		return nil, errors.New("the key is an X25519 or other key-agreement key, which cannot sign; use an Ed25519, P-256 or RSA key")
 	}
 	return nil, errors.New("the key type is not supported; use an RSA, EC P-256 or Ed25519 private key")
 }
+
+var errMultiPrime = errors.New("the RSA key has more than two primes (multi-prime RSA), which is not supported; use a two-prime RSA key")
 
 func curveName(c elliptic.Curve) string {
 	if c == nil || c.Params() == nil {
 		return "(unknown)"
 	}
 	return show(c.Params().Name)
+}
+
+// unsupportedCurve refuses an EC key on a curve other than P-256; name is
+// the curve's name as show quotes it.
+func unsupportedCurve(name string) error {
+	return fmt.Errorf("the EC key is on curve %s; only P-256 (ES256) is supported; make a P-256 key, e.g. with: openssl ecparam -name prime256v1 -genkey -noout -out key.pem", name)
 }
 
 func checkRSASize(bits int) error {

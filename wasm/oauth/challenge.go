@@ -9,6 +9,19 @@ import "strings"
 // quoted strings may hide commas, equals signs and escaped quotes, so it is
 // tokenised rather than searched.
 func InvalidToken(wwwAuthenticate string) bool {
+	return hasError(wwwAuthenticate, "invalid_token", true)
+}
+
+// UseDPoPNonce reports whether a WWW-Authenticate value has a DPoP
+// challenge with error="use_dpop_nonce" (RFC 9449 §9): the resource server
+// wants a proof with the nonce of its DPoP-Nonce header.
+func UseDPoPNonce(wwwAuthenticate string) bool {
+	return hasError(wwwAuthenticate, "use_dpop_nonce", false)
+}
+
+// hasError reports whether a DPoP (or, with bearer, a Bearer) challenge in
+// wwwAuthenticate has the error code.
+func hasError(wwwAuthenticate, code string, bearer bool) bool {
 	p := challenges{s: wwwAuthenticate}
 	scheme := ""
 	for {
@@ -42,8 +55,8 @@ func InvalidToken(wwwAuthenticate string) bool {
 		} else {
 			value = p.token()
 		}
-		if (scheme == "bearer" || scheme == "dpop") &&
-			strings.EqualFold(name, "error") && strings.EqualFold(value, "invalid_token") {
+		if ((bearer && scheme == "bearer") || scheme == "dpop") &&
+			strings.EqualFold(name, "error") && strings.EqualFold(value, code) {
 			return true
 		}
 	}

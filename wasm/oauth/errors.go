@@ -62,6 +62,10 @@ func FailureError(f *httpmsg.Failure) *Error {
 		msg = fmt.Sprintf("the token endpoint's answer was larger than %d KiB; is the URL the token endpoint?", httpmsg.MaxBody>>10)
 	case httpmsg.FailCanceled:
 		msg = "the token request was canceled"
+	case httpmsg.FailClientCertificate:
+		msg = "the client certificate (tls_client_certificate, tls_client_key) could not be used, so nothing was sent"
+	case httpmsg.FailUnsupported:
+		msg = "this host cannot send the token request"
 	default:
 		e.Code = CodeNetwork
 		msg = "could not reach the token endpoint; check the token URL, DNS, proxy and TLS settings"
@@ -119,12 +123,16 @@ var knownCodes = []string{
 	"server_error", "temporarily_unavailable", "invalid_dpop_proof", "use_dpop_nonce",
 }
 
+// CredentialsHint is the advice for a refused client; callers that know
+// the client authenticates otherwise (mutual TLS) replace it.
+const CredentialsHint = "check the client id, the client secret (or private key) and the auth method"
+
 // codeHint says what to check for an OAuth error code; for codes it does
 // not know, the status decides.
 func codeHint(code string, status int) string {
 	switch code {
 	case "invalid_client":
-		return "check the client id, the client secret and the auth method (basic or post)"
+		return CredentialsHint
 	case "invalid_scope":
 		return "check the scopes requested for this account"
 	case "unauthorized_client":
@@ -147,7 +155,7 @@ func codeHint(code string, status int) string {
 func statusHint(status int) string {
 	switch {
 	case status == 401 || status == 403:
-		return "check the client id, the client secret and the auth method (basic or post)"
+		return CredentialsHint
 	case status == 404 || status == 405:
 		return "check the token URL"
 	case status >= 300 && status <= 399:

@@ -5,7 +5,9 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/cctoken/cctoken/wasm/httpmsg"
 	"github.com/cctoken/cctoken/wasm/preset"
 )
 
@@ -129,7 +131,7 @@ func TestTokenRequest(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			req := TokenRequest(&tt.account)
+			req := mustRequest(t, &tt.account)
 			if req.Method != "POST" || req.URL != tokenURL {
 				t.Errorf("got %s %s, want POST %s", req.Method, req.URL, tokenURL)
 			}
@@ -156,13 +158,22 @@ func TestTokenRequestDeterministic(t *testing.T) {
 		Params:  map[string]string{"p1": "1", "p2": "2", "p3": "3", "p4": "4"},
 		Cookies: map[string]string{"c1": "1", "c2": "2", "c3": "3"},
 	}
-	first := TokenRequest(a)
+	first := mustRequest(t, a)
 	for range 20 {
-		if r := TokenRequest(a); !reflect.DeepEqual(r, first) {
+		if r := mustRequest(t, a); !reflect.DeepEqual(r, first) {
 			t.Fatalf("request changed between calls:\n%v\n%v", r, first)
 		}
 	}
-	if TokenRequest(nil).Method != "" {
+	if r, err := TokenRequest(nil, time.Now(), nil); err != nil || r.Method != "" {
 		t.Error("nil account should give an empty request")
 	}
+}
+
+func mustRequest(t *testing.T, a *preset.Account) httpmsg.Request {
+	t.Helper()
+	r, err := TokenRequest(a, time.Unix(1700000000, 0), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
 }

@@ -2,6 +2,7 @@ package oauth
 
 import (
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -11,16 +12,15 @@ import (
 	"strings"
 	"time"
 
-	json "github.com/goccy/go-json"
-
 	"github.com/cctoken/cctoken/wasm/httpmsg"
+	"github.com/cctoken/cctoken/wasm/internal/jsonlite"
 	"github.com/cctoken/cctoken/wasm/preset"
 )
 
 // Token is an access token granted by the token endpoint.
 type Token struct {
 	AccessToken  string        `json:"access_token"`
-	TokenType    string        `json:"token_type"`       // normalised: "Bearer"
+	TokenType    string        `json:"token_type"`       // normalised: "Bearer" or "DPoP"
 	Expiry       time.Time     `json:"expiry"`           // absolute
 	Lifetime     time.Duration `json:"-"`                // Expiry - now at parse time
 	ExpirySource string        `json:"expiry_source"`    // one of the Source* constants
@@ -44,6 +44,13 @@ const maxLifetime = math.MaxInt32 * time.Second
 // when it granted exactly those. defaultTTL (preset.DefaultTTL if ≤ 0) is
 // the lifetime assumed when neither expires_in nor a JWT exp says otherwise.
 func ParseTokenResponse(resp *httpmsg.Response, requested []string, now time.Time, defaultTTL time.Duration) (*Token, error) {
+	return ParseTokenResponseDPoP(resp, requested, now, defaultTTL, false)
+}
+
+// ParseTokenResponseDPoP is ParseTokenResponse for a request that may have
+// carried a DPoP proof: with dpop, token_type DPoP (any case) is accepted
+// as well as Bearer (RFC 9449 §5: a server may still issue a bearer token).
+func ParseTokenResponseDPoP(resp *httpmsg.Response, requested []string, now time.Time, defaultTTL time.Duration, dpop bool) (*Token, error) {
 	if resp == nil {
 		return nil, &Error{Code: CodeInvalidResponse, Message: "the token endpoint gave no response"}
 	}
@@ -54,7 +61,7 @@ func ParseTokenResponse(resp *httpmsg.Response, requested []string, now time.Tim
 	if defaultTTL <= 0 {
 		defaultTTL = preset.DefaultTTL
 	}
-	t, e := b.token(resp.Status, requested, now, defaultTTL)
+	t, e := b.token(resp.Status, requested, now, defaultTTL, dpop)
 	if e != nil {
 		return nil, e // not t, e: a nil *Error must not become a non-nil error
 	}
@@ -115,7 +122,11 @@ func decodeBody(resp *httpmsg.Response) *body {
 }
 
 func (b *body) decodeJSON(text string) {
-	var m map[string]json.RawMessage
+	m, ok := jsonlite.Members([]byte(text))
+	if ok {
+		b.json, b.parsed = m, true
+		return
+	}
 	if err := json.Unmarshal([]byte(text), &m); err != nil || m == nil {
 		b.badJSON = true
 		return
@@ -152,6 +163,9 @@ func (b *body) field(name string) (v string, present, isStr bool) {
 		return "", false, false
 	}
 	if raw[0] == '"' {
+		if s, ok := jsonlite.String([]byte(raw)); ok {
+			return s, true, true
+		}
 		var s string
 		if json.Unmarshal([]byte(raw), &s) == nil {
 			return s, true, true
@@ -194,7 +208,7 @@ func (b *body) oauthErr(e *Error) bool {
 }
 
 // token reads a 2xx answer.
-func (b *body) token(status int, requested []string, now time.Time, ttl time.Duration) (*Token, *Error) {
+func (b *body) token(status int, requested []string, now time.Time, ttl time.Duration, dpop bool) (*Token, *Error) {
 	bad := func(msg string) (*Token, *Error) {
 		return nil, &Error{Code: CodeInvalidResponse, Status: status, Message: "the token endpoint's answer " + msg}
 	}
@@ -225,10 +239,17 @@ func (b *body) token(status int, requested []string, now time.Time, ttl time.Dur
 		return bad("has a token_type that is not a string")
 	case tt == "":
 		return bad("has no token_type")
+	case dpop && strings.EqualFold(tt, "dpop"):
+		tt = "DPoP"
 	case !strings.EqualFold(tt, "bearer"):
+		if strings.EqualFold(tt, "dpop") {
+			return nil, &Error{Code: CodeUnsupportedTokenType, Status: status, Message: "the token endpoint issued a DPoP token to a request without a DPoP proof; set dpop: true for this user"}
+		}
 		return nil, &Error{Code: CodeUnsupportedTokenType, Status: status, Message: fmt.Sprintf(
-			"the token endpoint issued a token of type %s, but only Bearer is supported; check the client's token type at the authorization server",
+			"the token endpoint issued a token of type %s, but only Bearer and DPoP are supported; check the client's token type at the authorization server",
 			typeName(tt, at))}
+	default:
+		tt = "Bearer"
 	}
 
 	life, src, ok := b.lifetime(at, now, ttl)
@@ -237,7 +258,7 @@ func (b *body) token(status int, requested []string, now time.Time, ttl time.Dur
 	}
 	return &Token{
 		AccessToken:  at,
-		TokenType:    "Bearer",
+		TokenType:    tt,
 		Expiry:       now.Add(life),
 		Lifetime:     life,
 		ExpirySource: src,

@@ -1,12 +1,44 @@
 package preset
 
-import "time"
+import (
+	"time"
+
+	"github.com/cctoken/cctoken/wasm/httpmsg"
+	"github.com/cctoken/cctoken/wasm/jose"
+)
 
 // Auth methods understood by the module.
 const (
 	ClientSecretBasic = "client_secret_basic"
 	ClientSecretPost  = "client_secret_post"
+	// ClientSecretJWT sends a JWT assertion signed with HS256 under the
+	// client secret (RFC 7523 §2.2, OpenID Connect Core §9).
+	ClientSecretJWT = "client_secret_jwt"
+	// PrivateKeyJWT sends a JWT assertion signed with the user's private
+	// key (RFC 7523 §2.2, OpenID Connect Core §9); no secret is sent.
+	PrivateKeyJWT = "private_key_jwt"
+	// RFC 8705 mutual TLS: the client certificate authenticates the
+	// client, and client_id goes in the body. Only the Go host can present
+	// a certificate.
+	TLSClientAuth           = "tls_client_auth"
+	SelfSignedTLSClientAuth = "self_signed_tls_client_auth"
 )
+
+// What the aud claim of a JWT client assertion holds.
+const (
+	// AudienceTokenEndpoint is the token endpoint URL, the default: Ory
+	// Hydra accepts nothing else, and Entra ID and Okta document it.
+	AudienceTokenEndpoint = "token_endpoint"
+	// AudienceIssuer is the authorization server's issuer identifier, as
+	// newer guidance (the RFC 7523bis drafts) prefers.
+	AudienceIssuer = "issuer"
+	// AudienceBoth is the array [issuer, token endpoint], which servers of
+	// either kind accept.
+	AudienceBoth = "both"
+)
+
+// IsTLSMethod reports the two mutual-TLS auth methods.
+func IsTLSMethod(m string) bool { return m == TLSClientAuth || m == SelfSignedTLSClientAuth }
 
 // How client_secret_basic encodes the id and secret before base64.
 const (
@@ -36,12 +68,15 @@ type Account struct {
 	// instead and the endpoint is discovered from its metadata.
 	TokenURL string
 	// Issuer is the authorization server's issuer identifier (RFC 8414)
-	// when the preset discovers its token endpoint; empty with url.
+	// when the preset discovers its token endpoint; empty with url. It is
+	// also the aud of AssertionAudience AudienceIssuer and AudienceBoth
+	// (discovery has checked the server's metadata names the same issuer).
 	Issuer       string
 	Insecure     bool
 	ClientID     string
-	ClientSecret string
-	// AuthMethod is ClientSecretBasic or ClientSecretPost. It is empty
+	ClientSecret string // empty with private_key_jwt and the mutual-TLS methods
+	// AuthMethod is ClientSecretBasic, ClientSecretPost, ClientSecretJWT,
+	// PrivateKeyJWT, TLSClientAuth or SelfSignedTLSClientAuth. It is empty
 	// only for a discovered preset (Issuer set) whose user sets none: the
 	// engine then picks one from the server's metadata.
 	AuthMethod string
@@ -57,7 +92,31 @@ type Account struct {
 	RefreshSkew   time.Duration // refresh this long before expiry
 	DefaultTTL    time.Duration // lifetime assumed when the server gives none
 	RefreshAhead  float64       // fraction of lifetime after which to refresh in the background
+	// Key signs the client assertion of ClientSecretJWT (an HS256 key
+	// made from the secret) and PrivateKeyJWT (the parsed private_key,
+	// with kid and alg applied); nil for the other methods. It prints as
+	// its algorithm and key id only.
+	Key *jose.Key
+	// DPoP asks for sender-constrained tokens (RFC 9449): the engine makes
+	// a key pair for the user and sends a DPoP proof with every token
+	// request; requests made with the token carry a proof as well.
+	DPoP bool
+	// AssertionAudience is AudienceTokenEndpoint, AudienceIssuer or
+	// AudienceBoth for the JWT methods, "" for the others.
+	AssertionAudience string
+	// keyText is private_key as given, so errors can be scrubbed of it.
+	keyText string
+	// TLSClient is the client certificate the host presents on the token
+	// request, nil for none; TLSCertField and TLSKeyField are where its two
+	// halves were written (a user's or its preset's key), for errors.
+	TLSClient                 *httpmsg.TLSClient
+	TLSCertField, TLSKeyField string
 }
+
+// PrivateKeyText returns the private_key text the account was loaded
+// with, or "". It exists so error messages can be scrubbed of any part of
+// it; never send or print it.
+func (a *Account) PrivateKeyText() string { return a.keyText }
 
 // Field returns the path of a field of this account, for error messages.
 func (a *Account) Field(name string) string {

@@ -13,6 +13,8 @@ import (
 	"github.com/goccy/go-yaml/parser"
 	"github.com/goccy/go-yaml/token"
 
+	"github.com/cctoken/cctoken/wasm/httpmsg"
+	"github.com/cctoken/cctoken/wasm/jose"
 	"github.com/cctoken/cctoken/wasm/keboola"
 	"github.com/cctoken/cctoken/wasm/yamlnode"
 )
@@ -277,6 +279,8 @@ type presetValues struct {
 	url      string
 	issuer   string
 	insecure bool
+	// issuerGiven: issuer was set, even if to a refused value.
+	issuerGiven bool
 	settings
 }
 
@@ -324,6 +328,7 @@ func (l *loader) preset(n ast.Node, i int) []Account {
 			p.url = s
 		}
 	default:
+		p.issuerGiven = true
 		if s, ok := l.str(issF); ok {
 			if msg := checkIssuer(s, p.insecure); msg != "" {
 				l.add(issF.val, issF.path, msg)
@@ -360,6 +365,7 @@ var requiredHint = map[string]string{
 	"username":      "a name, unique in this document, that you use to ask for this account's token",
 	"client_id":     "the client identifier issued by the authorization server",
 	"client_secret": "the client secret, or ${env:NAME} to read it from an environment variable",
+	"private_key":   "the private key as PEM or JWK text, usually ${env:NAME} to read it from an environment variable",
 }
 
 func (l *loader) user(n ast.Node, pi, ui int, p *presetValues) (Account, bool) {
@@ -377,18 +383,66 @@ func (l *loader) user(n ast.Node, pi, ui int, p *presetValues) (Account, bool) {
 	var idField field
 	var idText text
 
-	for _, key := range []string{"username", "client_id", "client_secret"} {
-		f, ok := l.get(fs, key)
-		if _, present := fs[key]; present && !ok {
-			l.add(f.key, f.path, key+" is empty; set it to "+requiredHint[key]+".")
-			continue
+	// The auth method decides which credentials are required, so settle
+	// it first. A user's setting replaces the preset's; unset inherits,
+	// then defaults.
+	s := l.settings(fs)
+	defMethod := ClientSecretBasic
+	if p.issuer != "" {
+		defMethod = "" // chosen from the server's metadata
+	}
+	a.AuthMethod = pick(s.authMethod, p.authMethod, defMethod)
+	certSrc := pick(s.tlsCert, p.tlsCert, tlsSource{})
+	keySrc := pick(s.tlsKey, p.tlsKey, tlsSource{})
+	// With discovery and no auth_method, the credentials given say which
+	// methods the metadata may choose from: a private_key means
+	// private_key_jwt, a client certificate without a client_secret the
+	// mutual-TLS methods, a client_secret the client_secret_* ones.
+	_, hasKey := fs["private_key"]
+	_, hasSecret := fs["client_secret"]
+	undecided := a.AuthMethod == ""
+	keyAuth := a.AuthMethod == PrivateKeyJWT || (undecided && hasKey)
+	tlsAuth := IsTLSMethod(a.AuthMethod) || (undecided && !hasKey && !hasSecret && certSrc.path != "")
+	required := []string{"username", "client_id", "client_secret"}
+	if keyAuth {
+		required = []string{"username", "client_id", "private_key"}
+		if f, ok := l.get(fs, "client_secret"); ok {
+			l.add(f.key, f.path, "client_secret is not used with auth_method: private_key_jwt, which signs with private_key instead; remove client_secret (or private_key).")
 		}
-		if !ok {
-			if !meant[key] {
-				l.add(n, pathJoin(path, key), key+" is missing; add "+key+": "+requiredHint[key]+".")
+	} else {
+		for _, key := range []string{"private_key", "kid", "alg"} {
+			if f, ok := l.get(fs, key); ok {
+				l.add(f.key, f.path, key+" is used only with auth_method: private_key_jwt; set that auth_method, or remove "+key+".")
+			}
+		}
+	}
+	var keyField field
+	var keyText text
+
+	for _, k := range required {
+		f, ok := l.get(fs, k)
+		if k == "client_secret" && tlsAuth {
+			// RFC 8705 §2: the certificate authenticates the client.
+			if ok {
+				l.add(f.key, f.path, "client_secret is not sent with auth_method "+a.AuthMethod+": the client certificate authenticates the client (RFC 8705). Remove client_secret, or choose a client_secret_* auth_method.")
 			}
 			continue
 		}
+		if _, present := fs[k]; present && !ok {
+			l.add(f.key, f.path, k+" is empty; set it to "+requiredHint[k]+".")
+			continue
+		}
+		if !ok {
+			if !meant[k] {
+				msg := k + " is missing; add " + k + ": " + requiredHint[k] + "."
+				if k == "client_secret" && (s.tlsCert.set || p.tlsCert.set) {
+					msg += " To authenticate with the client certificate instead, set auth_method: tls_client_auth or self_signed_tls_client_auth."
+				}
+				l.add(n, pathJoin(path, k), msg)
+			}
+			continue
+		}
+		key := k
 		t, ok := l.text(f, key != "username")
 		if !ok {
 			continue
@@ -417,7 +471,15 @@ func (l *loader) user(n ast.Node, pi, ui int, p *presetValues) (Account, bool) {
 			idField, idText = f, t
 		case "client_secret":
 			a.ClientSecret = t.s
+		case "private_key":
+			keyField, keyText = f, t
 		}
+	}
+	if keyAuth {
+		a.Key, a.keyText = l.privateKey(fs, keyField, keyText)
+	}
+	if a.AuthMethod == ClientSecretJWT && a.ClientSecret != "" {
+		a.Key = jose.HS256([]byte(a.ClientSecret))
 	}
 	if f, ok := l.get(fs, "scopes"); ok {
 		a.Scopes = l.scopes(f)
@@ -429,18 +491,30 @@ func (l *loader) user(n ast.Node, pi, ui int, p *presetValues) (Account, bool) {
 		a.Cookies = l.cookies(f)
 	}
 
-	// A user's setting replaces the preset's; unset inherits, then defaults.
-	s := l.settings(fs)
-	defMethod := ClientSecretBasic
-	if p.issuer != "" {
-		defMethod = "" // chosen from the server's metadata
+	if !meant["tls_client_certificate"] && !meant["tls_client_key"] {
+		// A misspelt key is reported as such, not also as missing.
+		l.tlsClient(&a, n, path, certSrc, keySrc)
 	}
-	a.AuthMethod = pick(s.authMethod, p.authMethod, defMethod)
 	a.BasicEncoding = pick(s.basicEnc, p.basicEnc, BasicEncodingForm)
 	if a.AuthMethod == ClientSecretBasic && a.BasicEncoding == BasicEncodingRaw && strings.Contains(idText.s, ":") {
 		// RFC 7617: the user-id of Basic authentication cannot hold a colon.
 		l.add(idField.val, idField.path, "client_id contains a colon"+idText.from()+", which basic_encoding: raw cannot send (the server would split the id there); use basic_encoding: form or auth_method: client_secret_post.")
 	}
+	if a.AuthMethod == PrivateKeyJWT || a.AuthMethod == ClientSecretJWT {
+		a.AssertionAudience = pick(s.assertionAud, p.assertionAud, AudienceTokenEndpoint)
+	} else if undecided && !tlsAuth {
+		// Kept for the case discovery picks a JWT method, which then
+		// defaults it.
+		a.AssertionAudience = pick(s.assertionAud, p.assertionAud, "")
+	}
+	if a.AssertionAudience != "" && a.AssertionAudience != AudienceTokenEndpoint && a.Issuer == "" && !p.issuerGiven {
+		f := s.audField
+		if !s.assertionAud.set {
+			f = p.audField
+		}
+		l.add(f.val, f.path, "assertion_audience: "+a.AssertionAudience+" puts the issuer in the assertion's aud, but the preset has no issuer; give the preset issuer: (the authorization server's issuer URL) in place of url, so the token endpoint is discovered and the issuer checked, or use assertion_audience: token_endpoint.")
+	}
+	a.DPoP = pick(s.dpop, p.dpop, false)
 	a.Audience = pick(s.audience, p.audience, "")
 	a.Resource = slices.Clone(pick(s.resource, p.resource, nil))
 	a.Params = maps.Clone(pick(s.params, p.params, nil))
@@ -448,6 +522,47 @@ func (l *loader) user(n ast.Node, pi, ui int, p *presetValues) (Account, bool) {
 	a.DefaultTTL = pick(s.defaultTTL, p.defaultTTL, DefaultTTL)
 	a.RefreshAhead = pick(s.refreshAhead, p.refreshAhead, DefaultRefreshAhead)
 	return a, true
+}
+
+// tlsClient checks the user's client certificate and key, possibly
+// inherited from its preset: both or neither, and both for the mutual-TLS
+// auth methods.
+func (l *loader) tlsClient(a *Account, n ast.Node, path string, cert, key tlsSource) {
+	certSet, keySet := cert.path != "", key.path != ""
+	switch {
+	case !certSet && !keySet:
+		if IsTLSMethod(a.AuthMethod) {
+			l.add(n, pathJoin(path, "tls_client_certificate"), "auth_method "+a.AuthMethod+" needs a client certificate; add tls_client_certificate and tls_client_key (each a PEM file path or ${env:NAME} holding the PEM) to this user or its preset.")
+		}
+		return
+	case !keySet:
+		l.addOnce(cert.n, cert.path, "tls_client_certificate is set but tls_client_key is not; add tls_client_key next to it: the certificate's private key as a PEM file path or ${env:NAME} holding the PEM.")
+		return
+	case !certSet:
+		l.addOnce(key.n, key.path, "tls_client_key is set but tls_client_certificate is not; add tls_client_certificate next to it: the client certificate as a PEM file path or ${env:NAME} holding the PEM.")
+		return
+	}
+	a.TLSCertField, a.TLSKeyField = cert.path, key.path
+	if cert.bad || key.bad {
+		return // already reported
+	}
+	if l.lint && (cert.file == "" && cert.pem == "" || key.file == "" && key.pem == "") {
+		// A reference whose value is unknown: the halves are checked at load.
+		a.TLSClient = &httpmsg.TLSClient{}
+		return
+	}
+	a.TLSClient = &httpmsg.TLSClient{CertFile: cert.file, CertPEM: cert.pem, KeyFile: key.file, KeyPEM: key.pem}
+}
+
+// addOnce is add for values users inherit from their preset, so that a
+// problem in the preset is reported once, not once per user.
+func (l *loader) addOnce(n ast.Node, path, msg string) {
+	for _, is := range l.issues {
+		if is.Field == path && is.Message == msg {
+			return
+		}
+	}
+	l.add(n, path, msg)
 }
 
 // value unwraps n and rejects aliases: expanding them would let a small
@@ -518,4 +633,41 @@ func (l *loader) unknown(fs []field, lv level) (meant map[string]bool) {
 		l.add(f.key, f.path, msg)
 	}
 	return meant
+}
+
+// privateKey parses the private_key of a private_key_jwt user (f, t), with
+// the user's alg and kid applied. Parsed once here, so that each token
+// request only signs. Issues quote jose's messages, which never hold key
+// material, and name where the value came from.
+func (l *loader) privateKey(fs map[string]field, f field, t text) (*jose.Key, string) {
+	var alg, kid string
+	algOK, kidOK := true, true
+	if af, ok := l.get(fs, "alg"); ok {
+		alg, algOK = l.str(af)
+		switch {
+		case !algOK:
+		case alg != "RS256" && alg != "PS256" && alg != "ES256" && alg != "EdDSA":
+			l.add(af.val, af.path, "alg must be RS256, PS256, ES256 or EdDSA (names are case-sensitive), or left out to use the key's own algorithm.")
+			algOK = false
+		}
+	}
+	if kf, ok := l.get(fs, "kid"); ok {
+		if kid, kidOK = l.str(kf); kidOK && kid == "" {
+			l.add(kf.val, kf.path, "kid is empty; give the key id the authorization server knows the key by, or remove kid.")
+			kidOK = false
+		}
+	}
+	if !t.known || !algOK || !kidOK {
+		return nil, "" // missing, linting, or already reported
+	}
+	k, err := jose.ParseKey([]byte(t.s), alg)
+	if err != nil {
+		msg := err.Error()
+		l.add(f.val, f.path, "private_key is not a usable private key"+t.from()+": "+strings.TrimSuffix(msg, ".")+".")
+		return nil, ""
+	}
+	if kid != "" {
+		k.Kid = kid
+	}
+	return k, t.s
 }

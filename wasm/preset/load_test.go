@@ -307,7 +307,7 @@ var issueCases = []issueCase{
 	{name: "params not a map", doc: one("params: a=b", ""), field: "preset[0].params", at: "a=b", says: "expected a map"},
 
 	// settings
-	{name: "auth_method unknown", doc: one("auth_method: private_key_jwt", ""), field: "preset[0].auth_method", at: "private_key_jwt", says: "client_secret_basic"},
+	{name: "auth_method unknown", doc: one("auth_method: client_secret_magic", ""), field: "preset[0].auth_method", at: "client_secret_magic", says: "client_secret_basic"},
 	{name: "resource relative", doc: one("resource: [/api]", ""), field: "preset[0].resource[0]", at: "/api", says: "absolute URI"},
 	{name: "resource fragment", doc: one("", "resource: ['https://api.example.com/#x']"), field: "preset[0].users[0].resource[0]", at: "'https://api", says: "#fragment"},
 	{name: "resource as string", doc: one("resource: https://api.example.com/", ""), field: "preset[0].resource", at: "https://api", says: "expected a list of resource URIs, found a string"},

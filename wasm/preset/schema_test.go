@@ -124,19 +124,21 @@ var defNames = map[reflect.Type][2]string{
 
 // defaults come from the Go constants, so the schema cannot drift from them.
 var defaults = map[string]any{
-	"auth_method":    ClientSecretBasic,
-	"basic_encoding": BasicEncodingForm,
-	"refresh_skew":   DefaultRefreshSkew.Seconds(),
-	"default_ttl":    DefaultTTL.Seconds(),
-	"refresh_ahead":  DefaultRefreshAhead,
+	"auth_method":        ClientSecretBasic,
+	"basic_encoding":     BasicEncodingForm,
+	"assertion_audience": AudienceTokenEndpoint,
+	"refresh_skew":       DefaultRefreshSkew.Seconds(),
+	"default_ttl":        DefaultTTL.Seconds(),
+	"refresh_ahead":      DefaultRefreshAhead,
 }
 
 var defaultText = map[string]string{
-	"auth_method":    ClientSecretBasic,
-	"basic_encoding": BasicEncodingForm,
-	"refresh_skew":   shortDuration(DefaultRefreshSkew),
-	"default_ttl":    shortDuration(DefaultTTL),
-	"refresh_ahead":  strconv.FormatFloat(DefaultRefreshAhead, 'f', -1, 64),
+	"auth_method":        ClientSecretBasic,
+	"basic_encoding":     BasicEncodingForm,
+	"assertion_audience": AudienceTokenEndpoint,
+	"refresh_skew":       shortDuration(DefaultRefreshSkew),
+	"default_ttl":        shortDuration(DefaultTTL),
+	"refresh_ahead":      strconv.FormatFloat(DefaultRefreshAhead, 'f', -1, 64),
 }
 
 func shortDuration(d time.Duration) string {

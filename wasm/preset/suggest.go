@@ -4,45 +4,52 @@ import "strings"
 
 // Keys allowed at each level, in the order the documentation lists them.
 var (
-	settingKeys = []string{"auth_method", "basic_encoding", "audience", "resource", "params", "refresh_skew", "default_ttl", "refresh_ahead"}
+	settingKeys = []string{"auth_method", "basic_encoding", "assertion_audience", "dpop", "audience", "resource", "params", "refresh_skew", "default_ttl", "refresh_ahead", "tls_client_certificate", "tls_client_key"}
 	presetKeys  = append([]string{"type", "name", "url", "issuer", "insecure", "users"}, settingKeys...)
-	userKeys    = append([]string{"username", "client_id", "client_secret", "scopes", "headers", "cookies"}, settingKeys...)
+	userKeys    = append([]string{"username", "client_id", "client_secret", "private_key", "kid", "alg", "scopes", "headers", "cookies"}, settingKeys...)
 )
 
 // aliases maps normalized spellings people bring from other tools to our
 // key. Case, '-' and '_' differences are already handled by normalize.
 var aliases = map[string]string{
-	"scope":                   "scopes",
-	"tokenurl":                "url",
-	"tokenuri":                "url",
-	"tokenendpoint":           "url",
-	"endpoint":                "url",
-	"accesstokenurl":          "url",
-	"issuerurl":               "issuer",
-	"authorizationserver":     "issuer",
-	"secret":                  "client_secret",
-	"clientkey":               "client_id",
-	"user":                    "users",
-	"accounts":                "users",
-	"clients":                 "users",
-	"credentials":             "users",
-	"login":                   "username",
-	"header":                  "headers",
-	"cookie":                  "cookies",
-	"param":                   "params",
-	"parameters":              "params",
-	"extraparams":             "params",
-	"extraparameters":         "params",
-	"tokenendpointauthmethod": "auth_method",
-	"clientauthmethod":        "auth_method",
-	"authentication":          "auth_method",
-	"resources":               "resource",
-	"skew":                    "refresh_skew",
-	"leeway":                  "refresh_skew",
-	"ttl":                     "default_ttl",
-	"expiresin":               "default_ttl",
-	"refreshratio":            "refresh_ahead",
-	"allowhttp":               "insecure",
+	"scope":                    "scopes",
+	"tokenurl":                 "url",
+	"tokenuri":                 "url",
+	"tokenendpoint":            "url",
+	"endpoint":                 "url",
+	"accesstokenurl":           "url",
+	"issuerurl":                "issuer",
+	"authorizationserver":      "issuer",
+	"secret":                   "client_secret",
+	"clientkey":                "client_id",
+	"user":                     "users",
+	"accounts":                 "users",
+	"clients":                  "users",
+	"credentials":              "users",
+	"login":                    "username",
+	"header":                   "headers",
+	"cookie":                   "cookies",
+	"param":                    "params",
+	"parameters":               "params",
+	"extraparams":              "params",
+	"extraparameters":          "params",
+	"tokenendpointauthmethod":  "auth_method",
+	"clientauthmethod":         "auth_method",
+	"authentication":           "auth_method",
+	"resources":                "resource",
+	"skew":                     "refresh_skew",
+	"leeway":                   "refresh_skew",
+	"ttl":                      "default_ttl",
+	"expiresin":                "default_ttl",
+	"refreshratio":             "refresh_ahead",
+	"allowhttp":                "insecure",
+	"tlscert":                  "tls_client_certificate",
+	"clientcert":               "tls_client_certificate",
+	"clientcertificate":        "tls_client_certificate",
+	"tlsclientcert":            "tls_client_certificate",
+	"tlsclientcertificatefile": "tls_client_certificate",
+	"tlskey":                   "tls_client_key",
+	"tlsclientkeyfile":         "tls_client_key",
 }
 
 func normalize(s string) string {

@@ -33,22 +33,28 @@ func pick[T any](user, preset opt[T], def T) T {
 type settings struct {
 	authMethod   opt[string]
 	basicEnc     opt[string]
+	assertionAud opt[string]
+	audField     field // where assertion_audience was set, for issues
+	dpop         opt[bool]
 	audience     opt[string]
 	resource     opt[[]string]
 	params       opt[map[string]string]
 	refreshSkew  opt[time.Duration]
 	defaultTTL   opt[time.Duration]
 	refreshAhead opt[float64]
+	tlsCert      opt[tlsSource]
+	tlsKey       opt[tlsSource]
 }
 
 func (l *loader) settings(fs map[string]field) settings {
 	var s settings
 	if f, ok := l.get(fs, "auth_method"); ok {
 		if v, ok := l.str(f); ok {
-			if v == ClientSecretBasic || v == ClientSecretPost {
+			switch {
+			case v == ClientSecretBasic, v == ClientSecretPost, v == ClientSecretJWT, v == PrivateKeyJWT, IsTLSMethod(v):
 				s.authMethod = opt[string]{v, true}
-			} else {
-				l.add(f.val, f.path, "auth_method must be client_secret_basic (HTTP Basic authentication, the default) or client_secret_post (credentials in the request body).")
+			default:
+				l.add(f.val, f.path, "auth_method must be client_secret_basic (HTTP Basic authentication, the default), client_secret_post (credentials in the request body), client_secret_jwt (a JWT signed with the client secret), private_key_jwt (a JWT signed with private_key), or tls_client_auth or self_signed_tls_client_auth (a client certificate, RFC 8705; Go host only).")
 			}
 		}
 	}
@@ -59,6 +65,21 @@ func (l *loader) settings(fs map[string]field) settings {
 			} else {
 				l.add(f.val, f.path, "basic_encoding must be form (form-urlencode client_id and client_secret before base64, as RFC 6749 §2.3.1 says; the default) or raw (join them as they are, for servers that expect that).")
 			}
+		}
+	}
+	if f, ok := l.get(fs, "assertion_audience"); ok {
+		if v, ok := l.str(f); ok {
+			switch v {
+			case AudienceTokenEndpoint, AudienceIssuer, AudienceBoth:
+				s.assertionAud, s.audField = opt[string]{v, true}, f
+			default:
+				l.add(f.val, f.path, "assertion_audience must be token_endpoint (the url, the default), issuer (the preset's issuer) or both (the two, as an array).")
+			}
+		}
+	}
+	if f, ok := l.get(fs, "dpop"); ok {
+		if v, ok := l.bool(f); ok {
+			s.dpop = opt[bool]{v, true}
 		}
 	}
 	if f, ok := l.get(fs, "audience"); ok {
@@ -102,7 +123,73 @@ func (l *loader) settings(fs map[string]field) settings {
 			}
 		}
 	}
+	if f, ok := l.get(fs, "tls_client_certificate"); ok {
+		s.tlsCert = opt[tlsSource]{l.pemOrFile(f, false), true}
+	}
+	if f, ok := l.get(fs, "tls_client_key"); ok {
+		s.tlsKey = opt[tlsSource]{l.pemOrFile(f, true), true}
+	}
 	return s
+}
+
+// tlsSource is one half of a client certificate: a file path or PEM text.
+type tlsSource struct {
+	file, pem string
+	n         ast.Node
+	path      string
+	bad       bool // reported already
+}
+
+// pemOrFile reads tls_client_certificate or tls_client_key: PEM text (a
+// value starting with -----BEGIN, usually from ${env:NAME}) or else the
+// path of a PEM file, which the host reads. The PEM is only recognised,
+// never parsed: the module carries no X.509 code. Messages never repeat
+// the value, which may be a private key.
+func (l *loader) pemOrFile(f field, key bool) tlsSource {
+	src := tlsSource{n: f.val, path: f.path, bad: true}
+	t, ok := l.text(f, true)
+	if !ok {
+		return src
+	}
+	fix := "the path of a PEM file holding the client certificate, or ${env:NAME} holding the PEM itself"
+	if key {
+		fix = "the path of a PEM file holding the certificate's private key, or ${env:NAME} holding the PEM itself"
+	}
+	src.bad = false
+	if !t.known {
+		return src // linting a reference
+	}
+	src.bad = true
+	v := strings.TrimSpace(t.s)
+	if v == "" {
+		l.add(f.val, f.path, f.name+" is empty"+t.from()+"; set it to "+fix+".")
+		return src
+	}
+	if !strings.HasPrefix(v, "-----BEGIN ") {
+		if strings.ContainsAny(v, "\n\r\x00") {
+			l.add(f.val, f.path, f.name+" is neither PEM text (starting with -----BEGIN) nor a file path"+t.from()+"; set it to "+fix+".")
+			return src
+		}
+		src.file, src.bad = v, false
+		return src
+	}
+	hasCert := strings.Contains(v, "-----BEGIN CERTIFICATE-----")
+	hasKey := strings.Contains(v, "PRIVATE KEY-----")
+	switch {
+	case key && strings.Contains(v, "-----BEGIN ENCRYPTED PRIVATE KEY-----"):
+		l.add(f.val, f.path, f.name+" holds an encrypted private key"+t.from()+", which cctoken cannot decrypt; give it the key unencrypted (openssl pkey -in key.pem -out plain-key.pem) and protect that file instead.")
+	case key && !hasKey && hasCert:
+		l.add(f.val, f.path, f.name+" holds a certificate, not a private key"+t.from()+"; put the certificate in tls_client_certificate and its private key here.")
+	case key && !hasKey:
+		l.add(f.val, f.path, f.name+" holds no PEM private key block (-----BEGIN … PRIVATE KEY-----)"+t.from()+"; set it to "+fix+".")
+	case !key && !hasCert && hasKey:
+		l.add(f.val, f.path, f.name+" holds a private key, not a certificate"+t.from()+"; put the key in tls_client_key and the certificate here.")
+	case !key && !hasCert:
+		l.add(f.val, f.path, f.name+" holds no PEM certificate block (-----BEGIN CERTIFICATE-----)"+t.from()+"; set it to "+fix+".")
+	default:
+		src.pem, src.bad = t.s, false
+	}
+	return src
 }
 
 // want reports a value of the wrong type.
@@ -149,7 +236,7 @@ func (l *loader) text(f field, envOK bool) (text, bool) {
 	case !ref:
 		return text{s: s, known: true}, true
 	case !envOK:
-		l.add(n, f.path, "${...} references are only supported in client_id, client_secret, audience, and in header, cookie and params values; write this value directly.")
+		l.add(n, f.path, "${...} references are only supported in client_id, client_secret, private_key, audience, tls_client_certificate, tls_client_key, and in header, cookie and params values; write this value directly.")
 		return text{}, false
 	case !valid:
 		l.add(n, f.path, "unsupported reference: the only form is a whole value ${env:NAME}, where NAME is letters, digits and underscores and does not start with a digit, with nothing before or after it.")
@@ -416,12 +503,14 @@ func (l *loader) cookies(f field) map[string]string {
 // paramsSetByUs are form parameters cctoken sends itself, with the field
 // that controls each.
 var paramsSetByUs = map[string]string{
-	"grant_type":    "cctoken always sends grant_type=client_credentials; remove it.",
-	"client_id":     "set client_id on the user instead.",
-	"client_secret": "set client_secret on the user instead.",
-	"scope":         "use the scopes list on the user instead.",
-	"audience":      "use the audience field instead.",
-	"resource":      "use the resource list instead.",
+	"grant_type":            "cctoken always sends grant_type=client_credentials; remove it.",
+	"client_id":             "set client_id on the user instead.",
+	"client_secret":         "set client_secret on the user instead.",
+	"client_assertion":      "set auth_method: private_key_jwt or client_secret_jwt instead; cctoken makes the assertion.",
+	"client_assertion_type": "set auth_method: private_key_jwt or client_secret_jwt instead; cctoken makes the assertion.",
+	"scope":                 "use the scopes list on the user instead.",
+	"audience":              "use the audience field instead.",
+	"resource":              "use the resource list instead.",
 }
 
 func (l *loader) params(f field) map[string]string {

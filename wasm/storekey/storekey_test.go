@@ -1,6 +1,9 @@
 package storekey
 
 import (
+	"bytes"
+	"crypto/hkdf"
+	"crypto/sha256"
 	"strings"
 	"testing"
 	"time"
@@ -78,4 +81,22 @@ func TestDeriveAndSeal(t *testing.T) {
 	if _, err := Derive(nil, w); err == nil {
 		t.Fatal("empty credential accepted")
 	}
+}
+
+func TestHKDF(t *testing.T) {
+	for _, n := range []int{16, 32, 64, 100} {
+		for _, secret := range []string{"x", "a much longer secret than one block of SHA-256, to be sure it is hashed first"} {
+			want, err := hkdf.Key(sha256.New, []byte(secret), nil, "cctoken store keys v1", n)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := hkdfKey(secret, n); !bytes.Equal(got, want) {
+				t.Fatalf("hkdf(%q, %d) differs from crypto/hkdf", secret, n)
+			}
+		}
+	}
+}
+
+func hkdfKey(secret string, n int) []byte {
+	return hkdfSHA256([]byte(secret), "cctoken store keys v1", n)
 }

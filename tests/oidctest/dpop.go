@@ -1,0 +1,120 @@
+package oidctest
+
+import (
+	"encoding/json"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// ResourceServer is a running tests/dpop/server.mjs: an API that accepts a
+// request only with a valid DPoP proof for a DPoP-bound JWT access token of
+// the authorization server it was started for. See the script's header for
+// what it checks.
+type ResourceServer struct {
+	// URL is the API's origin; any path under it is the API.
+	URL      string
+	StatsURL string
+	NonceURL string
+	client   *http.Client
+}
+
+// ResourceStats are the resource server's counters: accepted requests, and
+// refused ones by reason.
+type ResourceStats struct {
+	Accepted int            `json:"accepted"`
+	Rejected map[string]int `json:"rejected"`
+}
+
+// StartResourceServer runs the DPoP resource server for tokens of as, which
+// must have been started with JWTAccessTokens. requireNonce makes it demand
+// its own nonce in proofs.
+func StartResourceServer(t testing.TB, as *Server, requireNonce bool) *ResourceServer {
+	t.Helper()
+	root, err := repoRoot()
+	if err != nil {
+		t.Fatalf("oidctest: %v", err)
+	}
+	node, err := exec.LookPath("node")
+	if err != nil {
+		t.Fatalf("oidctest: node (Node.js >= 20) not found in PATH: %v", err)
+	}
+	cfg, _ := json.Marshal(map[string]any{
+		"issuer": as.Issuer, "jwks_uri": as.JWKSURL, "audience": as.Resource, "require_nonce": requireNonce,
+	})
+	cfgPath := filepath.Join(t.TempDir(), "dpop-config.json")
+	if err := os.WriteFile(cfgPath, cfg, 0o600); err != nil {
+		t.Fatalf("oidctest: %v", err)
+	}
+	cmd := exec.Command(node, filepath.Join(root, "tests", "dpop", "server.mjs"), cfgPath)
+	stderr := &tailBuffer{max: 64 << 10}
+	cmd.Stderr = stderr
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatalf("oidctest: %v", err)
+	}
+	stdout := &firstLineWriter{line: make(chan []byte, 1)}
+	cmd.Stdout = stdout
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("oidctest: starting node: %v", err)
+	}
+	exited := make(chan struct{})
+	go func() { cmd.Wait(); close(exited) }()
+	t.Cleanup(func() {
+		stdin.Close()
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-exited:
+		case <-time.After(5 * time.Second):
+			_ = cmd.Process.Kill()
+			<-exited
+		}
+		if t.Failed() {
+			if tail := strings.TrimSpace(stderr.String()); tail != "" {
+				t.Logf("oidctest: resource server stderr:\n%s", tail)
+			}
+		}
+	})
+	var ready struct{ URL, Stats, Nonce string }
+	select {
+	case line := <-stdout.line:
+		if err := json.Unmarshal(line, &ready); err != nil || ready.URL == "" {
+			t.Fatalf("oidctest: unexpected ready line %q: %v", line, err)
+		}
+	case <-exited:
+		t.Fatalf("oidctest: resource server exited before it was ready: %s", strings.TrimSpace(stderr.String()))
+	case <-time.After(startTimeout):
+		t.Fatalf("oidctest: resource server not ready after %v", startTimeout)
+	}
+	return &ResourceServer{URL: ready.URL, StatsURL: ready.Stats, NonceURL: ready.Nonce, client: &http.Client{Timeout: 10 * time.Second}}
+}
+
+// Stats returns the resource server's counters.
+func (r *ResourceServer) Stats(t testing.TB) ResourceStats {
+	t.Helper()
+	var s ResourceStats
+	resp, err := r.client.Get(r.StatsURL)
+	if err != nil {
+		t.Fatalf("oidctest: %v", err)
+	}
+	defer resp.Body.Close()
+	if err := json.NewDecoder(resp.Body).Decode(&s); err != nil {
+		t.Fatalf("oidctest: stats: %v", err)
+	}
+	return s
+}
+
+// RotateNonce makes the resource server start a new nonce.
+func (r *ResourceServer) RotateNonce(t testing.TB) {
+	t.Helper()
+	resp, err := r.client.Post(r.NonceURL, "application/json", nil)
+	if err != nil {
+		t.Fatalf("oidctest: %v", err)
+	}
+	resp.Body.Close()
+}

@@ -1,0 +1,74 @@
+package abi
+
+import (
+	"encoding/json"
+	"reflect"
+	"testing"
+
+	"github.com/cctoken/cctoken/wasm/internal/jsonlite"
+)
+
+// The hand-written reader must give exactly what encoding/json gives, for
+// the calls it takes and (through the fallback) for every other input.
+var callSeeds = []string{
+	`{"op":"token","user":"svc","scopes":["a","b"],"refresh":true}`,
+	`{"op":"token","user":"svc","scopes":[],"resource":["https://api.example.com/"],"audience":"x"}`,
+	`{"op":"resume","task":12,"response":{"status":200,"header":{"Content-Type":"application/json","DPoP-Nonce":"n1"},"body":"{\"access_token\":\"a\\u00e9\\ud83d\\ude00\",\"token_type\":\"Bearer\"}"}}`,
+	`{"op":"resume","task":3,"failure":{"kind":"client_certificate","message":"bad key","field":"tls_client_key"}}`,
+	`{"op":"resume","task":4,"env":{"A":"1","B":""}}`,
+	` { "op" : "sign" , "user" : "svc", "method":"GET","url":"https://api.example.com/x?y#z","nonce":"n" } `,
+	`{"op":"challenge","status":401,"www_authenticate":"DPoP error=\"use_dpop_nonce\"","url":"https://api.example.com/","dpop_nonce":"abc"}`,
+	`{"op":"load","text":"preset:\n- type: oauth_client_credentials\t\u2028\/"}`,
+	`{"op":"token","user":"a\ud800"}`,
+	`{"op":"resume","task":7,"store_reply":{"found":true,"value":"Gx-_0"}}`,
+	`{"op":"resume","task":8,"store_reply":{"ok":false},"failure":{"kind":"timeout","message":""}}`,
+	// Forms left to encoding/json.
+	`{"op":"resume","store_reply":{"ok":true},"store_reply":{"found":true}}`,
+	`{"op":"load","text":"x","store":{"lock_ms":2000}}`,
+	`{"OP":"version"}`,
+	`{"op":"token","user":null}`,
+	`{"op":"resume","task":1.0}`,
+	`{"op":"resume","task":-1}`,
+	`{"op":"resume","task":01}`,
+	`{"op":"resume","task":99999999999999999999999}`,
+	`{"op":"resume","env":{"A":"1"},"env":{"B":"2"}}`,
+	`{"op":"resume","response":{"status":200},"response":{"body":"x"}}`,
+	"{\"op\":\"token\",\"user\":\"\xff\"}",
+	`{"op":"token"} x`,
+	`{"op":"token",}`,
+	`{"op":"token","refresh":truex}`,
+	`{"op":"token","extra":{"deep":[1,2,{"x":null}]}}`,
+	`[1,2]`,
+	``,
+	`{"op":"version","status":2147483648}`,
+}
+
+func TestDecodeCallMatchesEncodingJSON(t *testing.T) {
+	for i, in := range callSeeds {
+		checkDecode(t, []byte(in))
+		// The first eleven are the plain form: read by hand.
+		d := reader{jsonlite.Reader{S: []byte(in)}}
+		if fast := d.call(&Call{}); fast != (i < 11) {
+			t.Errorf("%q: read by hand %v, want %v", in, fast, i < 11)
+		}
+	}
+}
+
+func FuzzDecodeCall(f *testing.F) {
+	for _, in := range callSeeds {
+		f.Add([]byte(in))
+	}
+	f.Fuzz(checkDecode)
+}
+
+func checkDecode(t *testing.T, in []byte) {
+	var want, got Call
+	werr := json.Unmarshal(in, &want)
+	gerr := decodeCall(in, &got)
+	if (werr == nil) != (gerr == nil) {
+		t.Fatalf("%q: encoding/json error %v, decodeCall error %v", in, werr, gerr)
+	}
+	if werr == nil && !reflect.DeepEqual(want, got) {
+		t.Fatalf("%q:\nencoding/json %+v\ndecodeCall    %+v", in, want, got)
+	}
+}
