@@ -12,9 +12,13 @@ command=build/cctoken-wasi.wasm
 
 build_reactor() {
 	# Pinned flags: -trimpath and an empty build id keep the output free of
-	# paths and of anything that differs between machines.
+	# paths and of anything that differs between machines. The YAML parser
+	# is built without inlining: it runs once per load, never on a token
+	# call, and that keeps 51 KB of gzipped module (2.017 -> 1.965 MB) under
+	# the 2 MB budget.
 	GOOS=wasip1 GOARCH=wasm CGO_ENABLED=0 GOFLAGS=-buildvcs=false \
-		go build -trimpath -buildmode=c-shared -ldflags='-s -w -buildid=' -o "$1" ./wasm/module
+		go build -trimpath -buildmode=c-shared -gcflags='github.com/goccy/go-yaml/...=-l' \
+		-ldflags='-s -w -buildid=' -o "$1" ./wasm/module
 }
 
 # The standalone WASI command (wasm/command): lint, token and validate doing
