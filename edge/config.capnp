@@ -26,6 +26,7 @@ const signer :Workerd.Worker = (
   modules = [
     (name = "worker.js", esModule = embed "src/worker.js"),
     (name = "routes.js", esModule = embed "src/routes.js"),
+    (name = "token-owner.js", esModule = embed "src/token-owner.js"),
     (name = "cctoken", esModule = embed "../js/dist/cctoken.bundle.js"),
     (name = "cctoken.wasm", wasm = embed "../host/embed/cctoken.wasm"),
   ],

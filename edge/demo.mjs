@@ -5,11 +5,15 @@
 // Ctrl-C, or exits after that request with --once.
 
 import { randomBytes } from "node:crypto";
+import { mkdir } from "node:fs/promises";
+import path from "node:path";
 
 import { closeAll, startOIDC } from "../js/test-support/helpers.js";
-import { freePort, startUpstream, startWorkerd, stopAllWorkerd } from "./test-support/harness.mjs";
+import { edgeDir, freePort, startUpstream, startWorkerd, stopAllWorkerd } from "./test-support/harness.mjs";
 
 const once = process.argv.includes("--once");
+// --shared: config-shared.capnp, where a Durable Object fetches for every isolate.
+const shared = process.argv.includes("--shared");
 const secret = (name) => `${name}-${randomBytes(12).toString("hex")}`;
 const SVC_SECRET = secret("svc");
 const API_SECRET = secret("api");
@@ -42,11 +46,16 @@ async function main() {
   } catch {
     // nothing listens there
   }
-  const worker = await startWorkerd({ env: { CCTOKEN_PRESET: preset, CCTOKEN_ROUTES: routes, CCTOKEN_INBOUND_KEY: KEY }, port });
+  if (shared) await mkdir(path.join(edgeDir, ".owners"), { recursive: true });
+  const worker = await startWorkerd({
+    env: { CCTOKEN_PRESET: preset, CCTOKEN_ROUTES: routes, CCTOKEN_INBOUND_KEY: KEY },
+    port,
+    config: path.join(edgeDir, shared ? "config-shared.capnp" : "config.capnp"),
+  });
 
   const res = await fetch(`${worker.url}/api/orders?limit=2`, { headers: { "X-Cctoken-Key": KEY } });
   const body = await res.text();
-  console.log(`workerd serves the signing worker at ${worker.url}`);
+  console.log(`workerd serves the signing worker at ${worker.url}${shared ? " (tokens from a Durable Object per user)" : ""}`);
   console.log(`token endpoint ${oidc.token_endpoint}; sample API ${api.url} (checks tokens by introspection)`);
   console.log(`\nGET ${worker.url}/api/orders?limit=2 -> ${res.status} ${body.trim()}`);
   console.log(`the API saw a Bearer token of client ${api.seen.at(-1)?.client ?? "(none)"}; the caller never held one`);

@@ -36,7 +36,38 @@ export interface ClientOptions {
   timeoutMs?: number;
   /** Told about token fetches and failures; never given a token or a secret. */
   onEvent?: (event: CctokenEvent) => void;
+  /**
+   * Asked for a token before the module asks the token endpoint, e.g. a
+   * Durable Object that fetches for every isolate. token() returns a
+   * tokenAnswer(), or null for a token it does not share (the module then
+   * fetches it without an event; a DPoP-bound token must be, since its key
+   * stays in the module that asked for it); throwing a CctokenError fails the token,
+   * any other failure makes the module fetch on its own (event
+   * source_unavailable). invalidate() is told about a token a server refused.
+   */
+  source?: TokenSource;
 }
+
+export interface TokenSource {
+  token(user: string, request: { scopes?: string[]; audience?: string; resource?: string[] }, info: { refresh: boolean }): Promise<TokenAnswer | undefined>;
+  invalidate?(user: string, request: { scopes?: string[]; audience?: string; resource?: string[] }, accessToken: string): Promise<void>;
+}
+
+/** A token in the module's answer form; holds the access token. */
+export interface TokenAnswer {
+  user: string;
+  access_token: string;
+  token_type: string;
+  expires_at: number;
+  expiry_source: string;
+  scopes: string[];
+  headers: Record<string, string>;
+  refresh_at: number;
+  use_until: number;
+}
+
+/** A Token as a TokenAnswer, to hand it to another client's source over a trusted binding. */
+export declare function tokenAnswer(token: Token): TokenAnswer;
 
 /** Asks for a token other than the user's default one; each combination is cached on its own. */
 export interface TokenOptions {
@@ -88,6 +119,10 @@ export interface Token {
   /** "Bearer". */
   readonly tokenType: string;
   readonly expiresAt: Date;
+  /** From when it is refreshed in the background. */
+  readonly refreshAt: Date;
+  /** Until when it is handed out; after that callers wait for a new one. */
+  readonly useUntil: Date;
   /** Where expiresAt came from: "expires_in", "jwt_exp" or "default_ttl". */
   readonly expirySource: string;
   readonly scopes: readonly string[];
@@ -105,6 +140,8 @@ export interface TokenFetchedEvent {
   expiresAt: Date;
   expirySource: string;
   scopes: string[];
+  /** true when the token came from the client's source, not the token endpoint. */
+  source?: boolean;
 }
 
 /** A refresh failed while the old token is still valid: it is served until retryAt. */
@@ -130,7 +167,14 @@ export interface TokenErrorEvent {
   message: string;
 }
 
-export type CctokenEvent = TokenFetchedEvent | RefreshFailedEvent | TokenErrorEvent;
+/** The client's source failed or had no token; the module asks the token endpoint itself. */
+export interface SourceUnavailableEvent {
+  type: "source_unavailable";
+  user: string;
+  message: string;
+}
+
+export type CctokenEvent = TokenFetchedEvent | RefreshFailedEvent | TokenErrorEvent | SourceUnavailableEvent;
 
 /**
  * Error codes: the module's (invalid_preset, not_loaded, unknown_user,

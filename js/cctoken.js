@@ -142,6 +142,8 @@ class Token {
       accessToken: String(r.access_token ?? ""),
       headers: { ...(r.headers ?? {}) },
       expiresAt: Number(r.expires_at ?? 0),
+      refreshAt: Number(r.refresh_at ?? 0),
+      useUntil: Number(r.use_until ?? 0),
     });
     /** @type {string} */
     this.user = r.user;
@@ -162,6 +164,12 @@ class Token {
 
   /** When the token expires (a new Date each time). */
   get expiresAt() { return new Date(secrets.get(this).expiresAt); }
+
+  /** From when it is refreshed in the background (a new Date each time). */
+  get refreshAt() { return new Date(secrets.get(this).refreshAt); }
+
+  /** Until when it is handed out; after that callers wait for a new one. */
+  get useUntil() { return new Date(secrets.get(this).useUntil); }
 
   toString() {
     return `${this.tokenType} [redacted] (expires ${isoTime(secrets.get(this).expiresAt)})`;
@@ -651,6 +659,8 @@ class Client {
   #flights = new Map();
   /** @type {Set<AbortController>} */ #aborts = new Set();
   #closed = false;
+  /** Where tokens come from before the module's own requests, see ClientOptions.source. */
+  #source;
 
   constructor(token, inst, opts) {
     if (token !== internal) throw new TypeError("cctoken: use createClient() to make a client");
@@ -659,6 +669,7 @@ class Client {
     this.#env = opts.env;
     this.#timeoutMs = opts.timeoutMs;
     this.#onEvent = opts.onEvent;
+    this.#source = opts.source;
   }
 
   /** @param {string} text */
@@ -726,6 +737,18 @@ class Client {
     await this.#run({ op: "invalidate", user });
   }
 
+  /** Drops a token a server refused, here and at the source. */
+  async #refused(user, req, tok) {
+    if (this.#source?.invalidate) {
+      try {
+        await this.#source.invalidate(user, req, tok.accessToken);
+      } catch {
+        // The source is gone; the module's own token is dropped below.
+      }
+    }
+    await this.invalidate(user);
+  }
+
   /**
    * fetch() as user: adds the token's headers (replacing any Authorization;
    * Cookie is skipped where the platform forbids it), and when the server
@@ -753,7 +776,7 @@ class Client {
     // Another caller may have replaced the token already: drop it only if
     // it is still the one the server refused.
     const current = this.#memos.get(user)?.get(key)?.tok;
-    if (current && current.accessToken === tok.accessToken) await this.invalidate(user);
+    if (current && current.accessToken === tok.accessToken) await this.#refused(user, req, tok);
     return this.#send((await this.token(user, options)).headers, input, init);
   }
 
@@ -807,7 +830,7 @@ class Client {
     res.body?.cancel().catch(noop);
     if (!challenge.use_dpop_nonce) {
       const current = this.#memos.get(user)?.get(key)?.tok;
-      if (current && current.accessToken === tok.accessToken) await this.invalidate(user);
+      if (current && current.accessToken === tok.accessToken) await this.#refused(user, req, tok);
       await this.token(user, { ...req });
     }
     const again = await attempt();
@@ -868,8 +891,13 @@ class Client {
 
   async #fetchToken(user, key, req, refresh) {
     let res;
+    let fromSource = false;
     try {
-      res = await this.#run({ op: "token", user, ...req, ...(refresh ? { refresh: true } : {}) });
+      if (this.#source) {
+        res = await this.#fromSource(user, req, refresh);
+        fromSource = res !== undefined;
+      }
+      res ??= await this.#run({ op: "token", user, ...req, ...(refresh ? { refresh: true } : {}) });
     } catch (err) {
       this.#emit({
         type: "token_error", user, refresh, code: err?.code ?? "error", status: err?.status,
@@ -889,9 +917,29 @@ class Client {
         message: e.message, retryAt: new Date(Number(res.refresh_at ?? 0)), expiresAt: tok.expiresAt,
       });
     } else {
-      this.#emit({ type: "token_fetched", user, refresh, expiresAt: tok.expiresAt, expirySource: tok.expirySource, scopes: [...tok.scopes] });
+      this.#emit({
+        type: "token_fetched", user, refresh, expiresAt: tok.expiresAt, expirySource: tok.expirySource, scopes: [...tok.scopes],
+        ...(fromSource ? { source: true } : {}),
+      });
     }
     return tok;
+  }
+
+  /**
+   * Asks the source; undefined when it cannot answer (then the module asks
+   * the token endpoint itself). A CctokenError from it is the token's error.
+   */
+  async #fromSource(user, req, refresh) {
+    try {
+      const r = await this.#source.token(user, req, { refresh });
+      if (r === null) return undefined; // not shared: the module fetches it
+      if (r && typeof r === "object" && typeof r.access_token === "string" && Number(r.use_until) > Date.now()) return r;
+      this.#emit({ type: "source_unavailable", user, message: "cctoken: the token source gave no usable token; asking the token endpoint" });
+    } catch (err) {
+      if (err instanceof CctokenError) throw err;
+      this.#emit({ type: "source_unavailable", user, message: "cctoken: the token source failed; asking the token endpoint" });
+    }
+    return undefined;
   }
 
   #emit(event) {
@@ -1024,6 +1072,11 @@ export async function createClient(options) {
   const fetchOption = options.fetch;
   if (fetchOption !== undefined && typeof fetchOption !== "function") throw new TypeError("cctoken: fetch must be a function");
   if (options.onEvent !== undefined && typeof options.onEvent !== "function") throw new TypeError("cctoken: onEvent must be a function");
+  const source = options.source;
+  if (source !== undefined && (typeof source !== "object" || source === null || typeof source.token !== "function"
+    || (source.invalidate !== undefined && typeof source.invalidate !== "function"))) {
+    throw new TypeError("cctoken: source must be an object with token(user, request, {refresh}) and optionally invalidate(user, request, accessToken)");
+  }
   const env = options.env ?? globalThis.process?.env ?? {};
   if (typeof env !== "function" && typeof env !== "object") throw new TypeError("cctoken: env must be an object or a function name => value");
   const fetchImpl = fetchOption
@@ -1031,7 +1084,7 @@ export async function createClient(options) {
     : (input, init) => globalThis.fetch(input, init);
 
   const inst = await Instance.create(await compileModule(options.wasm));
-  const client = new Client(internal, inst, { fetch: fetchImpl, env, timeoutMs, onEvent: options.onEvent });
+  const client = new Client(internal, inst, { fetch: fetchImpl, env, timeoutMs, onEvent: options.onEvent, source });
   try {
     await client[internal](text);
   } catch (err) {
@@ -1039,6 +1092,29 @@ export async function createClient(options) {
     throw err;
   }
   return client;
+}
+
+/**
+ * A token in the form a source's token() returns (the module's Token
+ * answer), to hand a token from one client to another, such as from a
+ * Durable Object to the isolates it serves. It holds the access token:
+ * pass it only over a trusted binding, never log it.
+ * @param {Token} tok
+ */
+export function tokenAnswer(tok) {
+  const t = secrets.get(tok);
+  if (!t) throw new TypeError("cctoken: tokenAnswer needs a Token from client.token()");
+  return {
+    user: tok.user,
+    access_token: t.accessToken,
+    token_type: tok.tokenType,
+    expires_at: t.expiresAt,
+    expiry_source: tok.expirySource,
+    scopes: [...tok.scopes],
+    headers: { ...t.headers },
+    refresh_at: t.refreshAt,
+    use_until: t.useUntil,
+  };
 }
 
 /**

@@ -9,6 +9,9 @@
 //   ROUTES       text: the route table, see routes.js and edge/README.md.
 //   INBOUND_KEY  secret text: what callers send in X-Cctoken-Key.
 //   SIGNING      optional text "off": forward without tokens (benchmarks).
+//   TOKENS       optional Durable Object namespace of class TokenOwner:
+//                one object per (preset, user, token options) fetches and
+//                refreshes for every isolate (see token-owner.js).
 // The module binding "cctoken.wasm" is the cctoken reactor; edge runtimes
 // do not compile wasm from bytes at run time.
 
@@ -16,6 +19,9 @@ import { createClient } from "cctoken";
 import wasm from "cctoken.wasm";
 
 import { matchRoute, parseRoutes, sameOrigin, upstreamURL } from "./routes.js";
+import { ownerSource } from "./token-owner.js";
+
+export { TokenOwner } from "./token-owner.js";
 
 const KEY_HEADER = "x-cctoken-key";
 /** Request bodies up to this size are kept so a request can be sent again. */
@@ -59,6 +65,10 @@ function setup(env) {
     // be bound one by one.
     env: (name) => (typeof env[name] === "string" ? env[name] : undefined),
     onEvent: log,
+    // With a TOKENS namespace the isolate asks the preset user's Durable
+    // Object and keeps its answer until the refresh point; when the object
+    // cannot be reached the isolate fetches on its own.
+    ...(env.TOKENS ? { source: ownerSource(env.TOKENS, preset) } : {}),
   });
   client.catch(() => {});
   isolate = { preset, routes, client, table };

@@ -53,8 +53,11 @@ export async function startWorkerd(opts = {}) {
   const config = opts.config ?? path.join(edgeDir, "config.capnp");
   const socket = opts.socket ?? "http";
   for (let attempt = 1; ; attempt++) {
-    const port = attempt === 1 && opts.port ? opts.port : await freePort();
-    const child = spawn(workerdBin, ["serve", config, "--socket-addr", `${socket}=127.0.0.1:${port}`, "--verbose"], {
+    // socket null: the configuration's own addresses, and opts.port is the one probed.
+    const port = opts.socket === null || (attempt === 1 && opts.port) ? opts.port : await freePort();
+    const args = ["serve", config, "--verbose"];
+    if (opts.socket !== null) args.push("--socket-addr", `${socket}=127.0.0.1:${port}`);
+    const child = spawn(workerdBin, args, {
       cwd: path.dirname(config),
       env: { PATH: process.env.PATH, HOME: process.env.HOME ?? "/tmp", ...opts.env },
       stdio: ["ignore", "pipe", "pipe"],
@@ -119,12 +122,13 @@ export async function tempConfig(body) {
   const modules = `[
     (name = "worker.js", esModule = embed "src/worker.js"),
     (name = "routes.js", esModule = embed "src/routes.js"),
+    (name = "token-owner.js", esModule = embed "src/token-owner.js"),
     (name = "cctoken", esModule = embed "cctoken.bundle.js"),
     (name = "cctoken.wasm", wasm = embed "cctoken.wasm"),
   ]`;
   const file = path.join(dir, "config.capnp");
-  await writeFile(file, `using Workerd = import "/workerd/workerd.capnp";\n${body({ modules })}\n`);
-  return { file, remove: () => rm(dir, { recursive: true, force: true }) };
+  await writeFile(file, `using Workerd = import "/workerd/workerd.capnp";\n${body({ modules, dir })}\n`);
+  return { file, dir, remove: () => rm(dir, { recursive: true, force: true }) };
 }
 
 const basicAuth = (id, secret) => `Basic ${btoa(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`)}`;

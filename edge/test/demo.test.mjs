@@ -13,3 +13,9 @@ test("./edge/run.sh --once runs the demo end to end", async () => {
   assert.match(stdout, /-> 200 /);
   assert.match(stdout, /client svc-client/);
 });
+
+test("./edge/run.sh --once --shared runs it with a Durable Object per user", async () => {
+  const { stdout } = await promisify(execFile)(path.join(edgeDir, "run.sh"), ["--once", "--shared"], { timeout: 90_000 });
+  assert.match(stdout, /Durable Object per user/);
+  assert.match(stdout, /-> 200 /);
+});

@@ -9,7 +9,7 @@ import { after, before, describe, test } from "node:test";
 import { pathToFileURL } from "node:url";
 import util from "node:util";
 
-import { ABI_VERSION, CctokenError, createClient, lint } from "../cctoken.js";
+import { ABI_VERSION, CctokenError, createClient, lint, tokenAnswer } from "../cctoken.js";
 import { captureConsole, closeAll, listen, preset, readBody, sendToken, sleep, waitFor, wasmModule, wasmPath } from "../test-support/helpers.js";
 
 const SECRET = "svc-secret-CANARY-7f3a";
@@ -595,5 +595,70 @@ test("an instance error object carries the module's fields", () => {
   assert.ok(err instanceof Error);
   assert.deepEqual(JSON.parse(JSON.stringify(err)), {
     name: "CctokenError", code: "invalid_client", message: "cctoken: x", status: 401, oauthError: "invalid_client",
+  });
+});
+
+describe("token source", () => {
+  test("a source's token is used, its failures fall back to the module, its errors fail the token", async () => {
+    const srv = await tokenServer();
+    const owner = await createClient({ preset: svcPreset(srv.url), wasm });
+    const handed = tokenAnswer(await owner.token("svc"));
+    assert.equal(srv.hits, 1);
+    assert.equal(handed.access_token, "tok-1");
+    assert.ok(handed.refresh_at > Date.now() && handed.use_until >= handed.refresh_at);
+
+    let mode = "ok";
+    const asked = [];
+    const refused = [];
+    const events = [];
+    const source = {
+      async token(user, req, info) {
+        asked.push([user, req, info.refresh]);
+        if (mode === "down") throw new Error("unreachable");
+        if (mode === "unshared") return null;
+        if (mode === "error") throw new CctokenError("cctoken: user svc: invalid_client", { code: "invalid_client", user, status: 401 });
+        return handed;
+      },
+      async invalidate(user, req, accessToken) { refused.push([user, accessToken]); },
+    };
+    const isolate = await createClient({ preset: svcPreset(srv.url), wasm, source, onEvent: (e) => events.push(e) });
+    try {
+      const t = await isolate.token("svc");
+      assert.equal(t.accessToken, "tok-1");
+      assert.equal(t.headers["X-Team"], "a");
+      assert.equal(srv.hits, 1, "no token request of its own");
+      assert.deepEqual(asked, [["svc", {}, false]]);
+      assert.equal(events[0].source, true);
+
+      mode = "error";
+      await assert.rejects(isolate.token("svc", { scopes: "x" }), { code: "invalid_client" });
+      assert.equal(srv.hits, 1);
+
+      mode = "unshared";
+      const unshared = await isolate.token("svc", { scopes: "z" });
+      assert.equal(unshared.accessToken, "tok-2", "a token the source does not share is fetched by the module");
+      assert.ok(!events.some((e) => e.type === "source_unavailable"), "null is no failure");
+      await isolate.invalidate("svc");
+
+      mode = "down";
+      const own = await isolate.token("svc", { scopes: "y" });
+      assert.equal(own.accessToken, "tok-3", "fetched on its own");
+      assert.ok(events.some((e) => e.type === "source_unavailable" && !JSON.stringify(e).includes("tok-")));
+
+      // A token a server refuses is reported to the source.
+      mode = "ok";
+      const api = await listen((req, res) => {
+        res.writeHead(401, { "WWW-Authenticate": 'Bearer error="invalid_token"' });
+        res.end();
+      });
+      const res = await isolate.fetch("svc", api.url);
+      assert.equal(res.status, 401);
+      assert.deepEqual(refused, [["svc", "tok-1"]]);
+      assert.throws(() => tokenAnswer({}), /needs a Token/);
+      await assert.rejects(createClient({ preset: svcPreset(srv.url), wasm, source: { token: 1 } }), /source must be an object/);
+    } finally {
+      owner.close();
+      isolate.close();
+    }
   });
 });
