@@ -96,15 +96,15 @@ const (
 // Server serves the explorer. It is an http.Handler.
 type Server struct {
 	origins  map[string]bool // allowed API origins, normalized
-	preset   []byte          // the command line preset, or nil
-	fixed    []string        // its token URLs, normalized
-	fixedIss []issuer        // its issuers
 	client   *http.Client
 	log      *slog.Logger
 	files    map[string]asset
 	loadSema chan struct{} // one preset load at a time
 
 	mu         sync.Mutex
+	preset     []byte          // the command line preset, or nil; SetPreset replaces it
+	fixed      []string        // its token URLs, normalized
+	fixedIss   []issuer        // its issuers
 	hosts      map[string]bool // Host values accepted; nil: any loopback name
 	registered []string        // token URLs registered by pages or learned, oldest first
 	regIss     []issuer        // issuers registered by pages, oldest first
@@ -211,6 +211,23 @@ func New(preset []byte, allowedOrigins []string, opts ...Option) (*Server, error
 		return nil, err
 	}
 	return s, nil
+}
+
+// SetPreset replaces the command line preset, for `cctoken explore
+// --watch`: the page gets the new one when it (re)loads, and the relay
+// allows the new preset's token URLs and issuers instead of the old ones.
+// A document that does not load is refused and the old one stays.
+func (s *Server) SetPreset(ctx context.Context, preset []byte) error {
+	urls, issuers, err := s.tokenURLs(ctx, preset)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.preset = bytes.Clone(preset)
+	s.fixed = urls
+	s.fixedIss = issuers
+	return nil
 }
 
 func loadAssets() (map[string]asset, error) {
@@ -438,12 +455,15 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			writeError(w, http.StatusForbidden, "forbidden_origin", "the preset is only given to the explorer's own page")
 			return
 		}
-		if s.preset == nil {
+		s.mu.Lock()
+		preset := s.preset
+		s.mu.Unlock()
+		if preset == nil {
 			writeError(w, http.StatusNotFound, "no_preset", "cctoken explore was started without a preset file")
 			return
 		}
 		h.Set("Content-Type", "text/plain; charset=utf-8")
-		w.Write(s.preset)
+		w.Write(preset)
 		return
 	}
 	a, ok := s.files[r.URL.Path]
@@ -511,12 +531,15 @@ func (s *Server) info(w http.ResponseWriter) {
 		origins = append(origins, o)
 	}
 	slices.Sort(origins)
+	s.mu.Lock()
+	hasPreset := s.preset != nil
+	s.mu.Unlock()
 	writeJSON(w, http.StatusOK, map[string]any{
 		"relay":           1,
 		"allowed_origins": origins,
 		"token_urls":      s.allowedTokenURLs(),
 		"metadata_urls":   s.metadataURLs(),
-		"preset":          s.preset != nil,
+		"preset":          hasPreset,
 	})
 }
 

@@ -566,3 +566,39 @@ func TestRelayLearnsNothingFromMetadataOfAnotherIssuer(t *testing.T) {
 		})
 	}
 }
+
+// SetPreset (explore --watch) swaps the preset the page gets and the token
+// URLs the relay allows; a document that does not load changes nothing.
+func TestSetPresetReplacesThePresetAndItsTokenURLs(t *testing.T) {
+	up := newUpstream(t)
+	s := mustNew(t, presetFor(up.URL+"/old"), nil)
+	relayed := func(path string) int {
+		return post(t, s, "/relay", map[string]any{"method": "POST", "url": up.URL + path, "body": "grant_type=client_credentials"}).Code
+	}
+	served := func() string {
+		r := httptest.NewRequest(http.MethodGet, "/preset", nil)
+		r.Host = self
+		r.Header.Set("Sec-Fetch-Site", "same-origin")
+		w := httptest.NewRecorder()
+		s.ServeHTTP(w, r)
+		return w.Body.String()
+	}
+	if relayed("/old") != http.StatusOK || relayed("/new") != http.StatusForbidden {
+		t.Fatal("before: the old token URL only")
+	}
+	if err := s.SetPreset(context.Background(), presetFor(up.URL+"/new")); err != nil {
+		t.Fatal(err)
+	}
+	if relayed("/new") != http.StatusOK || relayed("/old") != http.StatusForbidden {
+		t.Fatal("after: the new token URL only")
+	}
+	if !strings.Contains(served(), up.URL+"/new") {
+		t.Fatalf("GET /preset: %s", served())
+	}
+	if err := s.SetPreset(context.Background(), []byte("preset:\n- type: oauth_client_credentials\n  url: ftp://x/t\n")); err == nil {
+		t.Fatal("a preset that does not load was taken")
+	}
+	if relayed("/new") != http.StatusOK || !strings.Contains(served(), up.URL+"/new") {
+		t.Fatal("a refused preset changed what is served")
+	}
+}
