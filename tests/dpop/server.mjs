@@ -47,34 +47,13 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 
+import { readFirstStdinLine, stdinEnded } from '../scripts/stdin.mjs';
+
 function fail(message) {
   process.stderr.write(`dpop test server: ${message}\n`);
   process.exit(2);
 }
 
-let stdinEnded = false;
-function readFirstStdinLine() {
-  return new Promise((resolve, reject) => {
-    let buf = '';
-    const onData = (chunk) => {
-      buf += chunk;
-      const nl = buf.indexOf('\n');
-      if (nl !== -1) { cleanup(); resolve(buf.slice(0, nl)); }
-    };
-    const onEnd = () => { stdinEnded = true; cleanup(); resolve(buf); };
-    const onError = (err) => { cleanup(); reject(err); };
-    const cleanup = () => {
-      process.stdin.off('data', onData);
-      process.stdin.off('end', onEnd);
-      process.stdin.off('error', onError);
-      process.stdin.pause();
-    };
-    process.stdin.setEncoding('utf8');
-    process.stdin.on('data', onData);
-    process.stdin.on('end', onEnd);
-    process.stdin.on('error', onError);
-  });
-}
 
 const b64json = (part) => JSON.parse(Buffer.from(part, 'base64url').toString('utf8'));
 const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'];
@@ -234,7 +213,7 @@ async function main() {
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
   if (stdinExit) {
-    if (stdinEnded) stop();
+    if (stdinEnded()) stop();
     process.stdin.on('end', stop);
     process.stdin.on('close', stop);
     process.stdin.on('error', stop);

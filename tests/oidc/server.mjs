@@ -53,6 +53,8 @@ import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as https from 'node:https';
 
+import { readFirstStdinLine, stdinEnded } from '../scripts/stdin.mjs';
+
 // oidc-provider prints its notices with console.info (stdout) and some
 // warnings at import time, so route the console to stderr before loading it.
 // Its development notices are dropped unless OIDC_TEST_VERBOSE is set.
@@ -94,35 +96,6 @@ function parseArgs(argv) {
     fail('--port must be an integer between 0 and 65535');
   }
   return out;
-}
-
-// Reads the first line of stdin without consuming the stream's end, so that
-// EOF can still be watched for afterwards.
-let stdinEnded = false;
-function readFirstStdinLine() {
-  return new Promise((resolve, reject) => {
-    let buf = '';
-    const onData = (chunk) => {
-      buf += chunk;
-      const nl = buf.indexOf('\n');
-      if (nl !== -1) {
-        cleanup();
-        resolve(buf.slice(0, nl));
-      }
-    };
-    const onEnd = () => { stdinEnded = true; cleanup(); resolve(buf); };
-    const onError = (err) => { cleanup(); reject(err); };
-    const cleanup = () => {
-      process.stdin.off('data', onData);
-      process.stdin.off('end', onEnd);
-      process.stdin.off('error', onError);
-      process.stdin.pause();
-    };
-    process.stdin.setEncoding('utf8');
-    process.stdin.on('data', onData);
-    process.stdin.on('end', onEnd);
-    process.stdin.on('error', onError);
-  });
 }
 
 const AUTH_METHODS = new Set(['client_secret_basic', 'client_secret_post', 'client_secret_jwt', 'private_key_jwt']);
@@ -502,7 +475,7 @@ async function main() {
   process.on('SIGTERM', () => stop(0));
   process.on('SIGINT', () => stop(0));
   if (args.stdinExit) {
-    if (stdinEnded) stop(0);
+    if (stdinEnded()) stop(0);
     process.stdin.on('end', () => stop(0));
     process.stdin.on('close', () => stop(0));
     process.stdin.on('error', () => stop(0));

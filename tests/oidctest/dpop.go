@@ -3,11 +3,7 @@ package oidctest
 import (
 	"encoding/json"
 	"net/http"
-	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -40,56 +36,13 @@ func StartResourceServer(t testing.TB, as *Server, requireNonce bool) *ResourceS
 	if err != nil {
 		t.Fatalf("oidctest: %v", err)
 	}
-	node, err := exec.LookPath("node")
-	if err != nil {
-		t.Fatalf("oidctest: node (Node.js >= 20) not found in PATH: %v", err)
-	}
 	cfg, _ := json.Marshal(map[string]any{
 		"issuer": as.Issuer, "jwks_uri": as.JWKSURL, "audience": as.Resource, "require_nonce": requireNonce,
 	})
-	cfgPath := filepath.Join(t.TempDir(), "dpop-config.json")
-	if err := os.WriteFile(cfgPath, cfg, 0o600); err != nil {
-		t.Fatalf("oidctest: %v", err)
-	}
-	cmd := exec.Command(node, filepath.Join(root, "tests", "dpop", "server.mjs"), cfgPath)
-	stderr := &tailBuffer{max: 64 << 10}
-	cmd.Stderr = stderr
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatalf("oidctest: %v", err)
-	}
-	stdout := &firstLineWriter{line: make(chan []byte, 1)}
-	cmd.Stdout = stdout
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("oidctest: starting node: %v", err)
-	}
-	exited := make(chan struct{})
-	go func() { cmd.Wait(); close(exited) }()
-	t.Cleanup(func() {
-		stdin.Close()
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-exited:
-		case <-time.After(5 * time.Second):
-			_ = cmd.Process.Kill()
-			<-exited
-		}
-		if t.Failed() {
-			if tail := strings.TrimSpace(stderr.String()); tail != "" {
-				t.Logf("oidctest: resource server stderr:\n%s", tail)
-			}
-		}
-	})
 	var ready struct{ URL, Stats, Nonce string }
-	select {
-	case line := <-stdout.line:
-		if err := json.Unmarshal(line, &ready); err != nil || ready.URL == "" {
-			t.Fatalf("oidctest: unexpected ready line %q: %v", line, err)
-		}
-	case <-exited:
-		t.Fatalf("oidctest: resource server exited before it was ready: %s", strings.TrimSpace(stderr.String()))
-	case <-time.After(startTimeout):
-		t.Fatalf("oidctest: resource server not ready after %v", startTimeout)
+	runScript(t, "resource server", filepath.Join(root, "tests", "dpop", "server.mjs"), root, cfg, &ready)
+	if ready.URL == "" {
+		t.Fatalf("oidctest: the resource server's ready line has no url")
 	}
 	return &ResourceServer{URL: ready.URL, StatsURL: ready.Stats, NonceURL: ready.Nonce, client: &http.Client{Timeout: 10 * time.Second}}
 }

@@ -206,71 +206,14 @@ func Start(t testing.TB, opts Options) *Server {
 	if _, err := os.Stat(filepath.Join(testsDir, "node_modules", "oidc-provider", "package.json")); err != nil {
 		t.Fatalf("oidctest: oidc-provider is not installed in %s/node_modules; run tests/setup.sh first", testsDir)
 	}
-	node, err := exec.LookPath("node")
-	if err != nil {
-		t.Fatalf("oidctest: node (Node.js >= 20) not found in PATH: %v", err)
-	}
-
 	cfg, err := buildConfig(opts)
 	if err != nil {
 		t.Fatalf("oidctest: %v", err)
 	}
-	cfgPath := filepath.Join(t.TempDir(), "oidc-config.json")
-	if err := os.WriteFile(cfgPath, cfg, 0o600); err != nil {
-		t.Fatalf("oidctest: writing config: %v", err)
-	}
-
-	cmd := exec.Command(node, filepath.Join(testsDir, "oidc", "server.mjs"), cfgPath)
-	cmd.Dir = testsDir
-	stderr := &tailBuffer{max: 64 << 10}
-	cmd.Stderr = stderr
-	// The server exits when this pipe closes: on cleanup, or when the test
-	// process dies without running it.
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatalf("oidctest: %v", err)
-	}
-	// A writer rather than StdoutPipe: Wait then finishes reading stdout
-	// before it returns, so an early exit cannot race with the ready line.
-	stdout := &firstLineWriter{line: make(chan []byte, 1)}
-	cmd.Stdout = stdout
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("oidctest: starting node: %v", err)
-	}
-
-	exited := make(chan struct{})
-	var waitErr error
-	go func() {
-		waitErr = cmd.Wait()
-		close(exited)
-	}()
-
-	t.Cleanup(func() {
-		stdin.Close()
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-exited:
-		case <-time.After(5 * time.Second):
-			_ = cmd.Process.Kill()
-			<-exited
-		}
-		if t.Failed() {
-			if tail := strings.TrimSpace(stderr.String()); tail != "" {
-				t.Logf("oidctest: server stderr:\n%s", tail)
-			}
-		}
-	})
-
 	var ready readyLine
-	select {
-	case line := <-stdout.line:
-		if err := json.Unmarshal(line, &ready); err != nil || ready.TokenEndpoint == "" {
-			t.Fatalf("oidctest: unexpected ready line %q: %v", line, err)
-		}
-	case <-exited:
-		t.Fatalf("oidctest: server exited before it was ready (%v): %s", waitErr, strings.TrimSpace(stderr.String()))
-	case <-time.After(startTimeout):
-		t.Fatalf("oidctest: server not ready after %v: %s", startTimeout, strings.TrimSpace(stderr.String()))
+	runScript(t, "server", filepath.Join(testsDir, "oidc", "server.mjs"), testsDir, cfg, &ready)
+	if ready.TokenEndpoint == "" {
+		t.Fatalf("oidctest: the server's ready line has no token_endpoint")
 	}
 
 	return &Server{
@@ -540,4 +483,67 @@ func (b *tailBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
+}
+
+// runScript runs one of the tests' Node.js server scripts with cfg (JSON)
+// as its config file, waits for its ready line and decodes it into ready,
+// and registers its shutdown with t.Cleanup. The script exits when its
+// stdin closes: on cleanup, or when the test process dies without running
+// it. name says which server in failures.
+func runScript(t testing.TB, name, script, dir string, cfg []byte, ready any) {
+	t.Helper()
+	node, err := exec.LookPath("node")
+	if err != nil {
+		t.Fatalf("oidctest: node (Node.js >= 20) not found in PATH: %v", err)
+	}
+	cfgPath := filepath.Join(t.TempDir(), "config.json")
+	if err := os.WriteFile(cfgPath, cfg, 0o600); err != nil {
+		t.Fatalf("oidctest: writing config: %v", err)
+	}
+	cmd := exec.Command(node, script, cfgPath)
+	cmd.Dir = dir
+	stderr := &tailBuffer{max: 64 << 10}
+	cmd.Stderr = stderr
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatalf("oidctest: %v", err)
+	}
+	// A writer rather than StdoutPipe: Wait then finishes reading stdout
+	// before it returns, so an early exit cannot race with the ready line.
+	stdout := &firstLineWriter{line: make(chan []byte, 1)}
+	cmd.Stdout = stdout
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("oidctest: starting node: %v", err)
+	}
+	exited := make(chan struct{})
+	var waitErr error
+	go func() {
+		waitErr = cmd.Wait()
+		close(exited)
+	}()
+	t.Cleanup(func() {
+		stdin.Close()
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-exited:
+		case <-time.After(5 * time.Second):
+			_ = cmd.Process.Kill()
+			<-exited
+		}
+		if t.Failed() {
+			if tail := strings.TrimSpace(stderr.String()); tail != "" {
+				t.Logf("oidctest: %s stderr:\n%s", name, tail)
+			}
+		}
+	})
+	select {
+	case line := <-stdout.line:
+		if err := json.Unmarshal(line, ready); err != nil {
+			t.Fatalf("oidctest: unexpected ready line %q from the %s: %v", line, name, err)
+		}
+	case <-exited:
+		t.Fatalf("oidctest: the %s exited before it was ready (%v): %s", name, waitErr, strings.TrimSpace(stderr.String()))
+	case <-time.After(startTimeout):
+		t.Fatalf("oidctest: the %s was not ready after %v: %s", name, startTimeout, strings.TrimSpace(stderr.String()))
+	}
 }
