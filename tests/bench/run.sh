@@ -236,7 +236,6 @@ func main() {}
 EOF
 }
 json_variant encoding_json encoding/json
-json_variant go_json github.com/goccy/go-json
 variant go_yaml <<'EOF'
 package main
 
@@ -272,7 +271,7 @@ func probe(n uint32) uint32 {
 func main() {}
 EOF
 declare -A gz raw
-for name in minimal stdlib encoding_json go_json go_yaml; do
+for name in minimal stdlib encoding_json go_yaml; do
 	(cd "$root" && GOOS=wasip1 GOARCH=wasm CGO_ENABLED=0 GOFLAGS=-buildvcs=false \
 		go build -trimpath -buildmode=c-shared -ldflags='-s -w -buildid=' \
 		-o "$tmp/$name.wasm" "./tests/bench/.sizes/$name")
@@ -282,7 +281,7 @@ for name in minimal stdlib encoding_json go_json go_yaml; do
 done
 # What each adds on top of the bare Go runtime. Linking drops what is not
 # called and shares what two packages both use, so these do not add up.
-for name in stdlib encoding_json go_json go_yaml; do
+for name in stdlib encoding_json go_yaml; do
 	fig "size_cost_${name}_bytes" $((raw[$name] - raw[minimal])) bytes
 	fig "size_cost_${name}_gzip_bytes" $((gz[$name] - gz[minimal])) bytes
 done
@@ -290,7 +289,7 @@ done
 # The same build as build.sh's but keeping function names (no -s), which
 # changes no code.
 (cd "$root" && GOOS=wasip1 GOARCH=wasm CGO_ENABLED=0 GOFLAGS=-buildvcs=false \
-	go build -trimpath -buildmode=c-shared -ldflags='-w -buildid=' \
+	go build -trimpath -buildmode=c-shared -gcflags='github.com/goccy/go-yaml/...=-l' -ldflags='-w -buildid=' \
 	-o "$tmp/named.wasm" ./wasm/module)
 go build -o "$tmp/wasmsize" ./wasmsize
 "$tmp/wasmsize" "$tmp/named.wasm"
