@@ -42,6 +42,7 @@ const NON_OAUTH_CODES = new Set([
   "invalid_preset", "not_loaded", "unknown_user", "unknown_task", "bad_request",
   "http_status", "invalid_response", "unsupported_token_type",
   "network", "timeout", "too_large", "canceled", "unsupported", "client_certificate",
+  "issuer_mismatch", "invalid_metadata", "unsupported_auth_method", "signing_failed",
   "closed", "module_crashed", "bad_module", "unsupported_runtime",
 ]);
 

@@ -662,3 +662,25 @@ describe("token source", () => {
     }
   });
 });
+
+describe("discovery", () => {
+  test("an issuer mismatch is the module's error, not an OAuth one", async () => {
+    const meta = await listen((req, res) => {
+      res.writeHead(200, { "Content-Type": "application/json" });
+      res.end(JSON.stringify({ issuer: "https://someone-else.example", token_endpoint: "https://someone-else.example/token" }));
+    });
+    const client = await createClient({
+      preset: JSON.stringify({ preset: [{ type: "oauth_client_credentials", issuer: meta.url, users: [{ username: "svc", client_id: "id", client_secret: SECRET }] }] }),
+      wasm,
+    });
+    try {
+      await assert.rejects(client.token("svc"), (err) => {
+        assert.equal(err.code, "issuer_mismatch");
+        assert.equal(err.oauthError, undefined);
+        return true;
+      });
+    } finally {
+      client.close();
+    }
+  });
+});
