@@ -67,8 +67,9 @@ func getJSON(t *testing.T, c *http.Client, method, url string) (int, map[string]
 	return resp.StatusCode, out
 }
 
+// Not parallel: it counts token requests of clients that the parallel
+// DPoP tests use on the same servers.
 func TestDPoPTransport(t *testing.T) {
-	t.Parallel()
 	for _, tc := range []struct {
 		name  string
 		as    *lazyServer
