@@ -65,27 +65,35 @@ func FuzzDispatch(f *testing.F) {
 	f.Add(`{"op":"lint","text":"{"}`)
 	f.Add(`{"op":"challenge","status":401,"www_authenticate":"Bearer error=invalid_token"}`)
 	f.Fuzz(func(t *testing.T, in string) {
-		d := New()
-		d.Handle([]byte(`{"op":"load","text":` + quote(presetDoc) + `}`))
-		d.Handle([]byte(`{"op":"token","user":"u"}`))
-		out := d.Handle([]byte(in))
-		var a map[string]json.RawMessage
-		if err := json.Unmarshal(out, &a); err != nil {
-			t.Fatalf("answer is not a JSON object: %q", out)
-		}
-		n := 0
-		for _, k := range []string{"result", "error", "http", "env", "store"} {
-			if _, ok := a[k]; ok {
-				n++
-			}
-		}
-		if n != 1 {
-			t.Fatalf("answer has %d outcomes: %s", n, out)
-		}
-		if strings.Contains(string(out), "s3cret-CANARY") && !strings.Contains(in, "s3cret-CANARY") {
-			t.Fatalf("answer leaks the secret: %s", out)
-		}
+		checkAnswerTo(t, `{"op":"load","text":`+quote(presetDoc)+`}`, in)
 	})
+}
+
+// checkAnswerTo loads a preset with the load call, starts a token request
+// (task 1, or with a store task 2), sends in and checks the answer: a JSON
+// object with exactly one outcome that holds the secret only if in did.
+func checkAnswerTo(t *testing.T, load, in string) {
+	t.Helper()
+	d := New()
+	d.Handle([]byte(load))
+	d.Handle([]byte(`{"op":"token","user":"u"}`))
+	out := d.Handle([]byte(in))
+	var a map[string]json.RawMessage
+	if err := json.Unmarshal(out, &a); err != nil {
+		t.Fatalf("answer is not a JSON object: %q", out)
+	}
+	n := 0
+	for _, k := range []string{"result", "error", "http", "env", "store"} {
+		if _, ok := a[k]; ok {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Fatalf("answer has %d outcomes: %s", n, out)
+	}
+	if strings.Contains(string(out), "s3cret-CANARY") && !strings.Contains(in, "s3cret-CANARY") {
+		t.Fatalf("answer leaks the secret: %s", out)
+	}
 }
 
 const keboolaDoc = `{"api": {"authentication": {"type": "login",
