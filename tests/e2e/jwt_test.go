@@ -11,6 +11,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"log/slog"
+	"math/big"
 	"net/http"
 	"net/url"
 	"strings"
@@ -18,7 +19,6 @@ import (
 
 	"github.com/cctoken/cctoken/host"
 	"github.com/cctoken/cctoken/tests/oidctest"
-	"github.com/cctoken/cctoken/wasm/jose"
 )
 
 // jwtKeys are the private keys of the JWT clients, made once per test
@@ -64,19 +64,11 @@ func makeJWTKeys() jwtKeys {
 		"x": b64(pub[1:33]), "y": b64(pub[33:]), "d": b64(d)})
 	k.ecJWK = string(jwk)
 
-	// The public JWKs, made by the module's own jose package.
-	rsaKey, err := jose.ParseKey([]byte(k.rsaPEM), "")
-	if err != nil {
-		panic(err)
-	}
-	rsaKey.Kid = "e2e-rsa-1"
-	k.rsaPub = rsaKey.PublicJWK()
-	delete(k.rsaPub, "alg") // registered for RS256 and PS256 alike
-	ecKey, err := jose.ParseKey(jwk, "")
-	if err != nil {
-		panic(err)
-	}
-	k.ecPub = ecKey.PublicJWK()
+	// The public JWKs, as the server's client registrations hold them.
+	k.rsaPub = map[string]any{"kty": "RSA", "kid": "e2e-rsa-1",
+		"n": b64(rk.PublicKey.N.Bytes()), "e": b64(big.NewInt(int64(rk.PublicKey.E)).Bytes())}
+	k.ecPub = map[string]any{"kty": "EC", "crv": "P-256", "kid": "e2e-ec-1", "alg": "ES256",
+		"x": b64(pub[1:33]), "y": b64(pub[33:])}
 	return k
 }
 

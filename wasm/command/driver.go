@@ -14,8 +14,8 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/cctoken/cctoken/wasm/engine"
-	"github.com/cctoken/cctoken/wasm/httpmsg"
+	"github.com/cctoken/cctoken/wasm/internal/engine"
+	"github.com/cctoken/cctoken/wasm/internal/httpmsg"
 )
 
 // driver runs engine operations to their end, performing the effects they

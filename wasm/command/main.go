@@ -26,8 +26,8 @@ import (
 	"time"
 
 	"github.com/cctoken/cctoken/internal/cliout"
-	"github.com/cctoken/cctoken/wasm/engine"
-	"github.com/cctoken/cctoken/wasm/preset"
+	"github.com/cctoken/cctoken/wasm/internal/engine"
+	"github.com/cctoken/cctoken/wasm/internal/preset"
 )
 
 const usage = `cctoken: OAuth 2.0 client-credentials tokens from a preset file

@@ -16,7 +16,7 @@ import (
 	"sync"
 	"syscall"
 
-	"github.com/cctoken/cctoken/wasm/httpmsg"
+	"github.com/cctoken/cctoken/wasm/internal/httpmsg"
 	"golang.org/x/crypto/x509roots/fallback/bundle"
 )
 

@@ -8,7 +8,7 @@ package main
 import (
 	"unsafe"
 
-	"github.com/cctoken/cctoken/wasm/abi"
+	"github.com/cctoken/cctoken/wasm/internal/abi"
 )
 
 var (

@@ -11,7 +11,7 @@ require github.com/cctoken/cctoken v0.0.0
 require (
 	github.com/golang-jwt/jwt/v5 v5.3.1
 	github.com/tetratelabs/wazero v1.12.0 // indirect
-	golang.org/x/sys v0.44.0 // indirect
+	golang.org/x/sys v0.48.0 // indirect
 )
 
 replace github.com/cctoken/cctoken => ../../..

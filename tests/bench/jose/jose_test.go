@@ -33,7 +33,6 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/cctoken/cctoken/host"
-	"github.com/cctoken/cctoken/wasm/jose"
 )
 
 const accessToken = "bench-access-token-0123456789abcdefghijklmnopqrstuvwxyz-ABCDEFGH"
@@ -124,48 +123,6 @@ func BenchmarkDPoPProof(b *testing.B) {
 			t.Header["jwk"] = jwk
 			s, err := t.SignedString(key)
 			if err != nil || s == "" {
-				b.Fatal(err)
-			}
-		}
-	})
-}
-
-// BenchmarkJoseNative is the module's own signing code (wasm/jose) built
-// natively: set against the cctoken figures above it shows what running in
-// wasm costs, set against golang_jwt what the code itself costs.
-func BenchmarkJoseNative(b *testing.B) {
-	key, err := jose.GenerateES256(nil)
-	if err != nil {
-		b.Fatal(err)
-	}
-	sum := sha256.Sum256([]byte(accessToken))
-	ath := base64.RawURLEncoding.EncodeToString(sum[:])
-	b.Run("dpop_proof", func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
-			var jti [16]byte
-			rand.Read(jti[:])
-			_, err := key.Sign(map[string]any{"typ": "dpop+jwt", "jwk": key.PublicJWK()}, map[string]any{
-				"jti": base64.RawURLEncoding.EncodeToString(jti[:]), "htm": "GET", "htu": "https://api.example.com/v1/things",
-				"iat": time.Now().Unix(), "ath": ath,
-			}, nil)
-			if err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
-	rsaKey, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		b.Fatal(err)
-	}
-	rk, err := jose.ParseKey([]byte(pemOf(b, rsaKey)), "")
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Run("rs256_assertion", func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
-			if _, err := rk.Sign(nil, map[string]any{"iss": "svc-id", "sub": "svc-id", "aud": "https://a.example/token", "iat": 1, "exp": 61, "jti": "x"}, nil); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -12,6 +12,9 @@ out=$(mktemp "${TMPDIR:-/tmp}/cctoken-jose-bench.XXXXXX")
 trap 'rm -f "$out"' EXIT
 
 go test -timeout 5m -run '^$' -bench . -benchtime 300ms -count "$count" . >"$out" 2>&1 || { cat "$out" >&2; exit 1; }
+# The module's signing code built natively: a benchmark of its own package
+# (wasm/internal/jose), which nothing outside the module may import.
+(cd ../../.. && go test -timeout 5m -run '^$' -bench JoseNative -benchtime 300ms -count "$count" ./wasm/internal/jose) >>"$out" 2>&1 || { cat "$out" >&2; exit 1; }
 
 # med BENCHMARK: the median ns/op over the runs.
 med() {

@@ -1,0 +1,151 @@
+package abi
+
+import (
+	"encoding/json"
+
+	"github.com/cctoken/cctoken/wasm/internal/engine"
+	"github.com/cctoken/cctoken/wasm/internal/httpmsg"
+	"github.com/cctoken/cctoken/wasm/internal/jsonlite"
+)
+
+// The hot path of every host is a token fetch: a token call answered with
+// an http effect, then a resume carrying the token endpoint's response. The
+// calls are read here by hand (with package jsonlite), without reflection:
+// in the guest that is what made the module slower when it moved from
+// goccy/go-json to the smaller encoding/json (a fetch's calls took about
+// 1.5 times as long). Writing the answers by hand as well was measured to
+// gain little and cost about 1 KB of the gzipped module, so answers go
+// through encoding/json.
+
+// decodeCall reads in into c. Calls of the plain form hosts send (an
+// object of the documented members with strings, unsigned integers, bools,
+// lists of strings and objects of strings, nothing null, no unknown member)
+// are read here; anything else is handed to encoding/json, which also
+// words the error for a bad call.
+func decodeCall(in []byte, c *Call) error {
+	d := reader{jsonlite.Reader{S: in}}
+	if d.call(c) {
+		return nil
+	}
+	*c = Call{}
+	return json.Unmarshal(in, c)
+}
+
+type reader struct{ jsonlite.Reader }
+
+func (d *reader) call(c *Call) bool {
+	ok := d.Object(func(name string) bool {
+		var ok bool
+		switch name {
+		case "op":
+			c.Op, ok = d.Str()
+		case "text":
+			c.Text, ok = d.Str()
+		case "username":
+			c.Username, ok = d.Str()
+		case "user":
+			c.User, ok = d.Str()
+		case "scopes":
+			c.Scopes, ok = d.StrList()
+		case "audience":
+			c.Audience, ok = d.Str()
+		case "resource":
+			c.Resource, ok = d.StrList()
+		case "refresh":
+			c.Refresh, ok = d.Bool()
+		case "task":
+			c.Task, ok = d.Uint()
+		// encoding/json merges a repeated object into the first one; such
+		// calls are left to it.
+		case "env":
+			if c.Env != nil {
+				return false
+			}
+			c.Env, ok = d.StrMap()
+		case "response":
+			if c.Response != nil {
+				return false
+			}
+			c.Response = &httpmsg.Response{}
+			ok = d.response(c.Response)
+		case "failure":
+			if c.Failure != nil {
+				return false
+			}
+			c.Failure = &httpmsg.Failure{}
+			ok = d.Object(func(name string) bool {
+				var ok bool
+				switch name {
+				case "kind":
+					c.Failure.Kind, ok = d.Str()
+				case "message":
+					c.Failure.Message, ok = d.Str()
+				case "field":
+					c.Failure.Field, ok = d.Str()
+				}
+				return ok
+			})
+		case "status":
+			var n uint64
+			n, ok = d.Uint()
+			ok = ok && n <= 1<<31-1
+			c.Status = int(n)
+		case "www_authenticate":
+			c.WWWAuth, ok = d.Str()
+		case "method":
+			c.Method, ok = d.Str()
+		case "url":
+			c.URL, ok = d.Str()
+		case "nonce":
+			c.Nonce, ok = d.Str()
+		case "dpop_nonce":
+			c.DPoPNonce, ok = d.Str()
+		case "store_reply":
+			if c.StoreReply != nil {
+				return false
+			}
+			c.StoreReply = &engine.StoreReply{}
+			ok = d.storeReply(c.StoreReply)
+		}
+		return ok
+	})
+	return ok && d.Done()
+}
+
+// storeReply reads the answer to a store effect (ABI.md, Shared store): on
+// the path of every token another instance fetched.
+func (d *reader) storeReply(r *engine.StoreReply) bool {
+	return d.Object(func(name string) bool {
+		var ok bool
+		switch name {
+		case "found":
+			r.Found, ok = d.Bool()
+		case "value":
+			r.Value, ok = d.Str()
+		case "ok":
+			r.OK, ok = d.Bool()
+		}
+		return ok
+	})
+}
+
+func (d *reader) response(r *httpmsg.Response) bool {
+	return d.Object(func(name string) bool {
+		var ok bool
+		switch name {
+		case "status":
+			var n uint64
+			n, ok = d.Uint()
+			ok = ok && n <= 1<<31-1
+			r.Status = int(n)
+		case "header":
+			if r.Header != nil {
+				return false
+			}
+			r.Header, ok = d.StrMap()
+		case "body":
+			r.Body, ok = d.Str()
+		}
+		return ok
+	})
+}
