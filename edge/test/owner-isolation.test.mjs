@@ -4,14 +4,15 @@
 // refuses anything else, whoever asks. Real workerd: the signer defines the
 // objects; "other" is a second worker service bound to the same namespace
 // that asks object A for user b, for other options, with a name from
-// another preset, and with an id made up on the spot.
+// another preset, and with an id made up on the spot; "stranger" runs the
+// signing worker with another preset on the same namespace.
 
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { after, before, test } from "node:test";
 
 import { closeAll, startOIDC } from "../../js/test-support/helpers.js";
-import { startWorkerd, stopAllWorkerd, tempConfig } from "../test-support/harness.mjs";
+import { freePort, startUpstream, startWorkerd, stopAllWorkerd, tempConfig } from "../test-support/harness.mjs";
 
 const A_SECRET = `a-CANARY-${randomBytes(6).toString("hex")}`;
 const B_SECRET = `b-CANARY-${randomBytes(6).toString("hex")}`;
@@ -58,9 +59,13 @@ export default {
 };
 `;
 
+const KEY = `inbound-${randomBytes(12).toString("hex")}`;
+
 let oidc;
+let api;
 let cfg;
 let worker;
+let strangerPort;
 
 before(async () => {
   oidc = await startOIDC({
@@ -79,10 +84,14 @@ before(async () => {
       ],
     }],
   });
-  const bindings = (tokens) => `[
-        (name = "PRESET", text = ${JSON.stringify(preset)}),
-        (name = "ROUTES", text = "[]"),
-        (name = "INBOUND_KEY", text = "inbound-key-of-the-signer"),
+  api = await startUpstream();
+  // The same users with another setting: another preset, so other names.
+  const otherPreset = preset.replace('"users"', '"refresh_skew":"5s","users"');
+  strangerPort = await freePort();
+  const bindings = (tokens, text = preset) => `[
+        (name = "PRESET", text = ${JSON.stringify(text)}),
+        (name = "ROUTES", text = ${JSON.stringify(JSON.stringify([{ path: "/a", user: "a", upstream: api.url, strip_prefix: true }]))}),
+        (name = "INBOUND_KEY", text = ${JSON.stringify(KEY)}),
         (name = "A_SECRET", text = ${JSON.stringify(A_SECRET)}),
         (name = "B_SECRET", text = ${JSON.stringify(B_SECRET)}),
         (name = "TOKENS", durableObjectNamespace = ${tokens}),
@@ -106,9 +115,18 @@ const config :Workerd.Config = (
       compatibilityDate = "2026-11-01",
       bindings = ${bindings('(serviceName = "signer", className = "TokenOwner")')},
     )),
+    (name = "stranger", worker = (
+      modules = ${modules},
+      compatibilityDate = "2026-11-01",
+      bindings = ${bindings('(serviceName = "signer", className = "TokenOwner")', otherPreset)},
+      globalOutbound = "outbound",
+    )),
     (name = "outbound", network = (allow = ["public", "local", "private"])),
   ],
-  sockets = [(name = "http", address = "127.0.0.1:0", http = (), service = "other")],
+  sockets = [
+    (name = "http", address = "127.0.0.1:0", http = (), service = "other"),
+    (name = "stranger", address = "127.0.0.1:${strangerPort}", http = (), service = "stranger"),
+  ],
 );`);
   worker = await startWorkerd({ config: cfg.file });
 });
@@ -139,4 +157,19 @@ test("an object serves only the (preset, user, token options) its id was derived
     assert.ok(!text.includes(s), "no secret in any answer");
     assert.ok(!worker.output().includes(s), "no secret in workerd's output");
   }
+});
+
+test("a service with another preset is refused by the objects and fetches its own tokens", async () => {
+  await oidc.reset();
+  const before = worker.output().length;
+  for (let i = 0; i < 3; i++) {
+    const res = await fetch(`http://127.0.0.1:${strangerPort}/a/x`, { headers: { "x-cctoken-key": KEY } });
+    assert.equal(res.status, 200, await res.text());
+  }
+  const events = worker.output().slice(before).split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l));
+  assert.ok(events.some((e) => e.cctoken === "source_unavailable"), "the object refused and the isolate said so");
+  const fetched = events.filter((e) => e.cctoken === "token_fetched");
+  assert.ok(!fetched.some((e) => e.owner), "no object fetched for the stranger");
+  assert.equal((await oidc.stats()).token_requests["a-client"], 1, "the isolate fetched once on its own, then cached");
+  assert.ok(api.seen.at(-1).token, "the request went out with a token");
 });
