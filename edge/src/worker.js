@@ -68,7 +68,7 @@ function setup(env) {
     // With a TOKENS namespace the isolate asks the preset user's Durable
     // Object and keeps its answer until the refresh point; when the object
     // cannot be reached the isolate fetches on its own.
-    ...(env.TOKENS ? { source: ownerSource(env.TOKENS, preset) } : {}),
+    ...(env.TOKENS ? { source: ownerSource(env.TOKENS, preset, env) } : {}),
   });
   client.catch(() => {});
   isolate = { preset, routes, client, table };
