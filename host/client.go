@@ -366,6 +366,9 @@ func (c *Client) run(ctx context.Context, req call, out any) error {
 				}
 			}
 			a, err = c.inst.do(ctx, call{Op: "resume", Task: a.Task, Env: env})
+		case a.File != nil:
+			reply, failure := readCredentialFile(a.File)
+			a, err = c.inst.do(ctx, call{Op: "resume", Task: a.Task, File: reply, Failure: failure})
 		case a.Store != nil && c.store != nil:
 			reply, failure := c.performStore(ctx, a.Store)
 			a, err = c.inst.do(ctx, call{Op: "resume", Task: a.Task, StoreReply: reply, Failure: failure})
