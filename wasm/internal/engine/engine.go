@@ -109,7 +109,7 @@ func (e *Engine) Lint(text []byte, opts ...preset.Option) Step {
 	if issues == nil {
 		issues = preset.Errors{}
 	}
-	return Step{Result: LintResult{Issues: issues}}
+	return Step{Result: LintResult{Issues: issues, Hints: preset.LintHints(text, opts...)}}
 }
 
 // Load reads a preset document, or a document package preset imports (a

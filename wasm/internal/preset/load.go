@@ -82,7 +82,10 @@ type loader struct {
 	names  map[string]bool // when set, collects the referenced variable names
 	parsed bool
 	issues Errors
-	users  map[string]string // username -> path of its first use
+	// hints (hints.go) are collected only by LintHints.
+	hints        Errors
+	collectHints bool
+	users        map[string]string // username -> path of its first use
 	// imported is the Keboola configuration the document turned out to
 	// be, once it has been read without issues of its own.
 	imported *keboola.Preset
@@ -498,8 +501,9 @@ func (l *loader) user(n ast.Node, pi, ui int, p *presetValues) (Account, bool) {
 	if a.AuthMethod == ClientSecretJWT && a.ClientSecret != "" {
 		a.Key = jose.HS256([]byte(a.ClientSecret))
 	}
-	if f, ok := l.get(fs, "scopes"); ok {
-		a.Scopes = l.scopes(f)
+	scopesField, hasScopes := l.get(fs, "scopes")
+	if hasScopes {
+		a.Scopes = l.scopes(scopesField)
 	}
 	if f, ok := l.get(fs, "headers"); ok {
 		a.Headers = l.headers(f)
@@ -538,6 +542,7 @@ func (l *loader) user(n ast.Node, pi, ui int, p *presetValues) (Account, bool) {
 	a.RefreshSkew = pick(s.refreshSkew, p.refreshSkew, DefaultRefreshSkew)
 	a.DefaultTTL = pick(s.defaultTTL, p.defaultTTL, DefaultTTL)
 	a.RefreshAhead = pick(s.refreshAhead, p.refreshAhead, DefaultRefreshAhead)
+	l.providerHints(&a, scopesField, hasScopes, field{val: n, path: path})
 	return a, true
 }
 
