@@ -206,7 +206,7 @@ func (c *Client) Token(ctx context.Context, user string, opts ...TokenOption) (*
 		}
 	}
 	if (*c.slots.Load())[user] == nil {
-		return nil, &Error{Code: "unknown_user", Field: "user", Message: "no user " + strconvQuote(user) + " in the preset; use one of the usernames it lists"}
+		return nil, &Error{Code: CodeUnknownUser, Field: "user", Message: "no user " + strconvQuote(user) + " in the preset; use one of the usernames it lists"}
 	}
 	f := c.startFlight(key, user, extra, false)
 	select {

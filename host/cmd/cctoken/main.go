@@ -143,7 +143,7 @@ func (e *cliEnv) client(file string) (*host.Client, error) {
 		closeStore()
 		e.closeStore = nil
 		var he *host.Error
-		if errors.As(err, &he) && he.Code == "invalid_preset" {
+		if errors.As(err, &he) && he.Code == host.CodeInvalidPreset {
 			printIssues(e.stderr, file, he.Issues)
 			return nil, exitError(1)
 		}
