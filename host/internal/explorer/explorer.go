@@ -644,7 +644,7 @@ func (s *Server) register(w http.ResponseWriter, r *http.Request) {
 		var he *host.Error
 		if errors.As(err, &he) && he.Code == host.CodeInvalidPreset {
 			writeJSON(w, http.StatusUnprocessableEntity, map[string]any{
-				"error": "invalid_preset", "message": "the preset does not load; fix it first", "issues": he.Issues,
+				"error": host.CodeInvalidPreset, "message": "the preset does not load; fix it first", "issues": he.Issues,
 			})
 			return
 		}
