@@ -35,6 +35,9 @@ type call struct {
 	Method    string `json:"method,omitempty"`
 	URL       string `json:"url,omitempty"`
 	DPoPNonce string `json:"dpop_nonce,omitempty"`
+	// metadata (discovery.go)
+	Issuer   string `json:"issuer,omitempty"`
+	Insecure bool   `json:"insecure,omitempty"`
 }
 
 // signResult is the answer of the sign op.
@@ -130,14 +133,8 @@ func (i Issue) String() string {
 // an unknown user, or a token endpoint that said no. It never holds a secret
 // or a token.
 type Error struct {
-	// Code is the module's code (invalid_preset, unknown_user,
-	// signing_failed, ...) or, for
-	// token endpoint failures, the OAuth error (invalid_client,
-	// invalid_scope, ...) or one of http_status, invalid_response,
-	// unsupported_token_type, use_dpop_nonce, network, timeout, too_large,
-	// canceled; for discovery, issuer_mismatch, invalid_metadata,
-	// unsupported_auth_method; for mutual TLS, client_certificate (the
-	// certificate or key could not be used; Field names which).
+	// Code is one of the Code constants (codes.go documents each), or
+	// the OAuth error a token endpoint answered (invalid_client, ...).
 	Code        string  `json:"code"`
 	Message     string  `json:"message"`
 	Field       string  `json:"field,omitempty"`

@@ -6,6 +6,25 @@
 // the HTTP requests the module asks for, shares one request among concurrent
 // callers, and keeps the module's last answer as a memo so that a cached
 // token costs no call into wasm.
+//
+// # Examples
+//
+// Each example runs in go test against a token endpoint on 127.0.0.1 and
+// checks its output; go doc -http shows them with their code:
+//
+//   - Example: New and Token
+//   - ExampleClient_Transport: requests sent as a user
+//   - ExampleError: an endpoint's refusal, compared with a Code constant
+//   - ExampleLint and ExampleNew_invalidPreset: every problem of a preset
+//   - ExampleCheckMetadata: Discovery and CheckMetadata, for a relay
+//   - ExampleTokenSource in package host/xoauth2: the golang.org/x/oauth2
+//     adapter
+//
+// # Errors
+//
+// Failures the module decides are an *Error; its Code is one of the Code
+// constants, each documented where it is declared, or the OAuth error a
+// token endpoint answered.
 package host
 
 import (
@@ -206,7 +225,7 @@ func (c *Client) Token(ctx context.Context, user string, opts ...TokenOption) (*
 		}
 	}
 	if (*c.slots.Load())[user] == nil {
-		return nil, &Error{Code: "unknown_user", Field: "user", Message: "no user " + strconvQuote(user) + " in the preset; use one of the usernames it lists"}
+		return nil, &Error{Code: CodeUnknownUser, Field: "user", Message: "no user " + strconvQuote(user) + " in the preset; use one of the usernames it lists"}
 	}
 	f := c.startFlight(key, user, extra, false)
 	select {

@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/cctoken/cctoken/internal/cliout"
 	"github.com/cctoken/cctoken/wasm/internal/engine"
 	"github.com/cctoken/cctoken/wasm/internal/httpmsg"
 )
@@ -23,10 +24,26 @@ import (
 // safe for concurrent use, so steps run under mu; the HTTP requests run
 // outside it, so validate fetches several users' tokens at once.
 type driver struct {
-	mu  sync.Mutex
-	eng *engine.Engine
-	net *network
-	log *slog.Logger
+	mu    sync.Mutex
+	eng   *engine.Engine
+	net   *network
+	log   *slog.Logger
+	users []string // of the loaded preset
+}
+
+// Users, Token and Close make a driver the shared commands' session.
+func (d *driver) Users() []string { return d.users }
+
+func (d *driver) Close() {}
+
+// Token gets user's token for the shared commands.
+func (d *driver) Token(ctx context.Context, user string) (cliout.Token, error) {
+	tok, err := d.token(ctx, user)
+	if err != nil {
+		return cliout.Token{}, reported(err)
+	}
+	return cliout.Token{User: user, AccessToken: tok.AccessToken, TokenType: tok.TokenType, Expiry: time.UnixMilli(tok.ExpiresAt),
+		ExpirySource: tok.ExpirySource, Scopes: tok.Scopes}, nil
 }
 
 func newDriver(caFile string, log *slog.Logger) (*driver, error) {
@@ -83,7 +100,7 @@ func (d *driver) run(ctx context.Context, first func(*engine.Engine) engine.Step
 func (d *driver) token(ctx context.Context, user string) (*engine.TokenResult, error) {
 	res, err := d.run(ctx, func(e *engine.Engine) engine.Step { return e.Token(engine.TokenRequest{User: user}) })
 	if err != nil {
-		d.log.Warn("cctoken: token request failed", "user", user, "error", errorText(err))
+		d.log.Warn("cctoken: token request failed", "user", user, "error", reported(err).Error())
 		return nil, err
 	}
 	tok := res.(engine.TokenResult)

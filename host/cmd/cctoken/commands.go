@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -8,128 +9,81 @@ import (
 	"net/http"
 	"os"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/cctoken/cctoken/host"
 	"github.com/cctoken/cctoken/internal/cliout"
 )
 
-func (e *cliEnv) token(args []string) error {
-	fs := flag.NewFlagSet("token", flag.ContinueOnError)
-	user := fs.String("user", "", "the username to get a token for")
-	asJSON := fs.Bool("json", false, "print a JSON object instead of the bare token")
-	fs.BoolVar(&e.verbose, "v", false, "log token requests to stderr")
-	e.storeFlags(fs)
-	pos, err := parse(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(pos) != 1 {
-		return usageError("usage: cctoken token FILE [--user U] [--json]")
-	}
-	e.username = *user // also names the user of an imported document
-	c, err := e.client(pos[0])
-	if err != nil {
-		return err
-	}
-	defer e.release(c)
-	u := *user
-	if u == "" {
-		users := c.Users()
-		if len(users) != 1 {
-			return usageError("cctoken token: the preset has " + fmt.Sprint(len(users)) + " users; pick one with --user (" + userList(users) + ")")
-		}
-		u = users[0].Username
-	}
-	tok, err := c.Token(e.ctx, u)
-	if err != nil {
-		return err
-	}
-	return cliout.TokenOut(e.stdout, cliout.Token{
-		User: u, AccessToken: tok.AccessToken, TokenType: tok.TokenType, Expiry: tok.Expiry,
-		ExpirySource: tok.ExpirySource, Scopes: tok.Scopes,
-	}, *asJSON)
+// lint, token and validate are the shared commands of internal/cliout
+// (the same flags, usage, output and exit statuses as the WASI command);
+// this command gives them their transport, package host.
+func (e *cliEnv) lint(args []string) error     { return e.shared().Lint(args) }
+func (e *cliEnv) token(args []string) error    { return e.shared().Token(args) }
+func (e *cliEnv) validate(args []string) error { return e.shared().Validate(args) }
+
+func (e *cliEnv) shared() *cliout.Env {
+	return &cliout.Env{Ctx: e.ctx, Stdin: e.stdin, Stdout: e.stdout, Stderr: e.stderr, Host: nativeHost{e}}
 }
 
-func userList(users []host.User) string {
-	names := make([]string, 0, len(users))
-	for _, u := range users {
-		names = append(names, u.Username)
-	}
-	return cliout.UserList(names)
+// nativeHost is the shared commands' transport: package host (wazero) and
+// net/http, with --store.
+type nativeHost struct{ e *cliEnv }
+
+func (h nativeHost) Lint(ctx context.Context, text []byte, username string) (issues, hints []cliout.Issue, err error) {
+	is, hs, err := host.LintHints(ctx, text, host.WithUsername(username))
+	return issuesOf(is), issuesOf(hs), failureOf(err)
 }
 
-// outcome is one row of `cctoken validate`. The formats of lint, token and
-// validate live in internal/cliout, shared with the WASI command.
-type outcome = cliout.Row
+func (h nativeHost) Open(ctx context.Context, text []byte, username string, verbose bool) (cliout.Session, error) {
+	e := h.e
+	if e.kept != nil {
+		return session{e, e.kept}, nil
+	}
+	e.username, e.verbose = username, verbose
+	c, err := e.newClient(text)
+	if err != nil {
+		return nil, failureOf(err)
+	}
+	return session{e, c}, nil
+}
 
-func (e *cliEnv) validate(args []string) error {
-	fs := flag.NewFlagSet("validate", flag.ContinueOnError)
-	asJSON := fs.Bool("json", false, "print JSON instead of a table")
-	parallel := fs.Int("parallel", 8, "how many users to authenticate at once")
-	fs.BoolVar(&e.verbose, "v", false, "log token requests to stderr")
-	e.storeFlags(fs)
-	pos, err := parse(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(pos) != 1 {
-		return usageError("usage: cctoken validate FILE [--json]")
-	}
-	c, err := e.client(pos[0])
-	if err != nil {
-		return err
-	}
-	defer e.release(c)
-	users := c.Users()
-	rows := make([]outcome, len(users))
-	progress := cliout.ShowProgress(len(users))
-	var (
-		wg   sync.WaitGroup
-		mu   sync.Mutex
-		done int
-		sem  = make(chan struct{}, max(*parallel, 1))
-	)
+func (h nativeHost) TransportFlags(fs *flag.FlagSet) { h.e.storeFlags(fs) }
+
+// session is a loaded host.Client.
+type session struct {
+	e *cliEnv
+	c *host.Client
+}
+
+func (s session) Users() []string {
+	users := s.c.Users()
+	names := make([]string, len(users))
 	for i, u := range users {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			rows[i] = validateOne(e, c, u.Username)
-			if progress {
-				mu.Lock()
-				done++
-				cliout.Progress(e.stderr, done, len(users))
-				mu.Unlock()
-			}
-		}()
+		names[i] = u.Username
 	}
-	wg.Wait()
-	if progress {
-		fmt.Fprintln(e.stderr)
-	}
-	failed, err := cliout.Validate(e.stdout, rows, *asJSON)
-	if err != nil {
-		return err
-	}
-	if failed > 0 {
-		return exitError(1)
-	}
-	return nil
+	return names
 }
 
-func validateOne(e *cliEnv, c *host.Client, user string) outcome {
-	tok, err := c.Token(e.ctx, user)
+func (s session) Token(ctx context.Context, user string) (cliout.Token, error) {
+	tok, err := s.c.Token(ctx, user)
 	if err != nil {
-		o := outcome{User: user, Error: strings.TrimPrefix(err.Error(), "cctoken: user "+user+": ")}
-		var he *host.Error
-		if errors.As(err, &he) {
-			o.Code = he.Code
-		}
-		return o
+		return cliout.Token{}, failureOf(err)
 	}
-	return outcome{User: user, OK: true, TokenType: tok.TokenType, ExpiresAt: tok.Expiry, Scopes: tok.Scopes}
+	return cliout.Token{User: user, AccessToken: tok.AccessToken, TokenType: tok.TokenType, Expiry: tok.Expiry,
+		ExpirySource: tok.ExpirySource, Scopes: tok.Scopes}, nil
+}
+
+func (s session) Close() { s.e.release(s.c) }
+
+// failureOf turns the module's error into the shared commands' Failure;
+// other errors pass unchanged.
+func failureOf(err error) error {
+	var he *host.Error
+	if !errors.As(err, &he) {
+		return err
+	}
+	return &cliout.Failure{Code: he.Code, User: he.User, Message: he.Message, Issues: issuesOf(he.Issues)}
 }
 
 // headerFlags collects repeated -H flags.

@@ -29,7 +29,7 @@ func (e *cliEnv) convert(args []string) error {
 	yaml, env, err := host.Convert(e.ctx, text, host.WithUsername(*user))
 	if err != nil {
 		var he *host.Error
-		if errors.As(err, &he) && he.Code == "invalid_preset" {
+		if errors.As(err, &he) && he.Code == host.CodeInvalidPreset {
 			printIssues(e.stderr, pos[0], he.Issues)
 			return exitError(1)
 		}

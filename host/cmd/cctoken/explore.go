@@ -43,7 +43,7 @@ func (e *cliEnv) explore(args []string) error {
 	srv, err := explorer.New(preset, origins, opts...)
 	if err != nil {
 		var he *host.Error
-		if errors.As(err, &he) && he.Code == "invalid_preset" {
+		if errors.As(err, &he) && he.Code == host.CodeInvalidPreset {
 			printIssues(e.stderr, pos[0], he.Issues)
 			return exitError(1)
 		}

@@ -17,8 +17,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
-	"fmt"
 	"io"
 	"log/slog"
 	"os"
@@ -30,30 +28,17 @@ import (
 	"github.com/cctoken/cctoken/internal/cliout"
 )
 
-const usage = `cctoken: OAuth 2.0 client-credentials tokens from a preset file
-
-usage:
-  cctoken lint FILE [--user U]           report every problem in a preset (exit 1 if any)
-  cctoken token FILE [--user U] [--json] print a token (the only user's, or U's)
-  cctoken convert FILE [--user U]        print a Keboola generic-extractor configuration as a preset
-  cctoken validate FILE [--json]         get a token for every user and print a table
-  cctoken request FILE --user U [-X METHOD] [-H 'Name: value']... [-d DATA] URL
-                                         make a request as U; print status and body
-  cctoken demo                           run a local authorization server and API, and use them
-  cctoken explore [FILE] [--addr 127.0.0.1:PORT] [--allow-origin ORIGIN]...
-                                         serve the API explorer page on 127.0.0.1, with a relay
-                                         for token endpoints and allowed APIs without CORS
-  cctoken keep FILE [--store URL] [--watch] [--every 1s]
-                                         keep every user's token fresh until interrupted; with
-                                         --watch, reload the file when it changes
-
-FILE may be - for standard input. Secrets can stay out of the file:
-client_secret: ${env:NAME} reads the environment variable NAME.
-FILE may also be a Keboola generic-extractor configuration with a
-client-credentials login; --user U names its one user (default keboola).
-token, validate, request and keep take --store redis://HOST:PORT/DB to share
+// usage lists the shared commands (internal/cliout, the same in the WASI
+// command) and this command's own.
+var usage = cliout.Usage("cctoken: OAuth 2.0 client-credentials tokens from a preset file\n", append(cliout.Shared[:len(cliout.Shared):len(cliout.Shared)],
+	cliout.Line{Synopsis: "cctoken convert FILE [--user U]", Summary: "print a Keboola generic-extractor configuration as a preset"},
+	cliout.Line{Synopsis: "cctoken request FILE --user U [-X METHOD] [-H 'Name: value']... [-d DATA] URL", Summary: "make a request as U; print status and body"},
+	cliout.Line{Synopsis: "cctoken demo", Summary: "run a local authorization server and API, and use them"},
+	cliout.Line{Synopsis: "cctoken explore [FILE] [--addr 127.0.0.1:PORT] [--allow-origin ORIGIN]...", Summary: "serve the API explorer page on 127.0.0.1, with a relay\nfor token endpoints and allowed APIs without CORS"},
+	cliout.Line{Synopsis: "cctoken keep FILE [--store URL] [--watch] [--every 1s]", Summary: "keep every user's token fresh until interrupted; with\n--watch, reload the file when it changes"},
+), cliout.FileNotes+`token, validate, request and keep take --store redis://HOST:PORT/DB to share
 tokens with other instances (one token request per token lifetime for all).
-`
+`)
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -109,17 +94,10 @@ func (e *cliEnv) release(c *host.Client) {
 	}
 }
 
-func (e *cliEnv) readFile(name string) ([]byte, error) {
-	if name == "-" {
-		return io.ReadAll(e.stdin)
-	}
-	b, err := os.ReadFile(name)
-	if err != nil {
-		return nil, fmt.Errorf("cctoken: cannot read the preset: %w", err)
-	}
-	return b, nil
-}
+func (e *cliEnv) readFile(name string) ([]byte, error) { return e.shared().ReadFile(name) }
 
+// client loads the preset in file for request and keep (and the demo); a
+// preset that does not load is reported issue by issue, exit 1.
 func (e *cliEnv) client(file string) (*host.Client, error) {
 	if e.kept != nil {
 		return e.kept, nil
@@ -128,6 +106,17 @@ func (e *cliEnv) client(file string) (*host.Client, error) {
 	if err != nil {
 		return nil, err
 	}
+	c, err := e.newClient(text)
+	var he *host.Error
+	if errors.As(err, &he) && he.Code == host.CodeInvalidPreset {
+		printIssues(e.stderr, file, he.Issues)
+		return nil, exitError(1)
+	}
+	return c, err
+}
+
+// newClient loads a preset with the flags given (--user, --store, -v).
+func (e *cliEnv) newClient(text []byte) (*host.Client, error) {
 	opts := []host.Option{host.WithUsername(e.username)}
 	storeOpts, closeStore, err := e.storeOptions()
 	if err != nil {
@@ -142,51 +131,19 @@ func (e *cliEnv) client(file string) (*host.Client, error) {
 	if err != nil {
 		closeStore()
 		e.closeStore = nil
-		var he *host.Error
-		if errors.As(err, &he) && he.Code == "invalid_preset" {
-			printIssues(e.stderr, file, he.Issues)
-			return nil, exitError(1)
-		}
 		return nil, err
 	}
 	return c, nil
 }
 
 func printIssues(w io.Writer, file string, issues []host.Issue) {
-	cliout.Issues(w, file, cliIssues(issues))
+	cliout.Issues(w, file, issuesOf(issues))
 }
 
-func cliIssues(issues []host.Issue) []cliout.Issue {
+func issuesOf(issues []host.Issue) []cliout.Issue {
 	out := make([]cliout.Issue, len(issues))
 	for i, is := range issues {
 		out[i] = cliout.Issue{Field: is.Field, Line: is.Line, Column: is.Column, Message: is.Message}
 	}
 	return out
-}
-
-func (e *cliEnv) lint(args []string) error {
-	fs := flag.NewFlagSet("lint", flag.ContinueOnError)
-	user := fs.String("user", "", "the username of an imported document's user")
-	pos, err := parse(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(pos) != 1 {
-		return usageError("usage: cctoken lint FILE [--user U]")
-	}
-	text, err := e.readFile(pos[0])
-	if err != nil {
-		return err
-	}
-	issues, hints, err := host.LintHints(e.ctx, text, host.WithUsername(*user))
-	if err != nil {
-		return err
-	}
-	cliout.Hints(e.stdout, pos[0], cliIssues(hints))
-	if len(issues) > 0 {
-		printIssues(e.stdout, pos[0], issues)
-		return exitError(1)
-	}
-	cliout.LintOK(e.stdout, pos[0])
-	return nil
 }

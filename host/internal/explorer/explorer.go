@@ -24,25 +24,22 @@
 //     line or of a preset the page registered with POST /relay/preset, and
 //     the method is POST; the preset is loaded by the module itself, so the
 //     URLs are exactly the ones the module would send token requests to; or
-//   - one of the two metadata URLs of such a preset's `issuer` (RFC 8414
-//     discovery), and the method is GET: the RFC 8414 well-known URL
-//     (scheme://host/.well-known/oauth-authorization-server, then the
-//     issuer's path) and the OpenID Connect one (the issuer without its
-//     terminating "/", then /.well-known/openid-configuration); or
+//   - one of the metadata URLs of such a preset's `issuer` (RFC 8414
+//     discovery), and the method is GET; the module gives them (the ABI's
+//     discovery op), so they are exactly the URLs it fetches; or
 //   - a token URL learned from such metadata, and the method is POST; or
 //   - on an origin allowed with --allow-origin (scheme, host and port equal).
 //
 // A token URL is learned when the relay forwards a GET to an issuer's
-// metadata URL and the answer is 200 with a JSON object whose `issuer` is
-// exactly the configured issuer and whose `token_endpoint` is an absolute
-// http:// or https:// URL, the same checks the module makes before it uses
-// the metadata. Learned token URLs share the bound of registered ones.
+// metadata URL and the module accepts the answer as that issuer's metadata
+// (the ABI's metadata op: the checks a token call makes before it uses
+// metadata); the relay then allows the token_endpoint it yields. The relay
+// makes no protocol decision of its own. Learned token URLs share the bound
+// of registered ones.
 //
-// A token_endpoint with plain http:// is learned only when its host is
-// loopback (localhost, 127.0.0.0/8, ::1), as the module decides for a
-// preset's url, or when the issuer itself is http:// off loopback (which a
-// preset allows only with insecure: true): otherwise the relay would send a
-// client secret unencrypted to wherever the metadata points.
+// So a token_endpoint with plain http:// is learned only on a loopback host,
+// or with insecure: true, as for a preset's url: otherwise the relay would
+// send a client secret unencrypted to wherever the metadata points.
 //
 // Anything else is refused with 403 and a JSON error. Every route checks
 // that the Host header names the explorer itself on a loopback address
@@ -93,7 +90,6 @@ import (
 	"mime"
 	"net"
 	"net/http"
-	"net/netip"
 	"net/url"
 	"regexp"
 	"slices"
@@ -111,6 +107,7 @@ const (
 	maxRelayRequest  = 4 << 20  // the JSON a page posts to /relay or /relay/preset
 	maxRelayResponse = 16 << 20 // a target's response body
 	relayTimeout     = 30 * time.Second
+	maxModuleBody    = 1 << 20 // what a host passes the module of an answer
 	// maxRegistered bounds the token URLs pages may register or the relay
 	// may learn from metadata, and separately the issuers pages may
 	// register; the oldest go first. The command line preset's URLs and
@@ -144,29 +141,30 @@ type Server struct {
 	regIss     []issuer        // issuers registered by pages, oldest first
 }
 
-// issuer is a discovered preset's authorization server: the issuer as the
-// preset gives it (the metadata must name exactly that) and the canonical
-// URLs of its two metadata documents.
+// issuer is a discovered preset's authorization server as the module
+// describes it: the issuer as the preset gives it, the preset's insecure
+// setting (both decide which metadata the module accepts) and the
+// canonical URLs the module fetches the metadata from.
 type issuer struct {
-	name string
-	meta [2]string
+	name     string
+	insecure bool
+	meta     string // the canonical metadata URLs, joined by "\n" (comparable)
 }
 
-func newIssuer(name string) (issuer, bool) {
-	u, err := url.Parse(name)
-	if err != nil {
-		return issuer{}, false
+func newIssuer(in host.Issuer) (issuer, bool) {
+	var meta []string
+	for _, m := range in.MetadataURLs {
+		cu, ok := canonicalURL(m)
+		if !ok {
+			return issuer{}, false
+		}
+		meta = append(meta, cu)
 	}
-	// RFC 8414 §3.1: the well-known segment between the host and the
-	// issuer's path, less its terminating "/"; OpenID Connect Discovery
-	// §4: the issuer less its terminating "/", then the suffix.
-	rfc8414, ok1 := canonicalURL(u.Scheme + "://" + u.Host + "/.well-known/oauth-authorization-server" + strings.TrimSuffix(u.EscapedPath(), "/"))
-	oidc, ok2 := canonicalURL(strings.TrimSuffix(name, "/") + "/.well-known/openid-configuration")
-	if !ok1 || !ok2 {
-		return issuer{}, false
-	}
-	return issuer{name: name, meta: [2]string{rfc8414, oidc}}, true
+	return issuer{name: in.Issuer, insecure: in.Insecure, meta: strings.Join(meta, "\n")}, len(meta) > 0
 }
+
+// metaURLs is the canonical metadata URLs.
+func (i issuer) metaURLs() []string { return strings.Split(i.meta, "\n") }
 
 type asset struct {
 	body  []byte
@@ -461,13 +459,19 @@ func (s *Server) tokenURLs(ctx context.Context, text []byte) ([]string, []issuer
 	var issuers []issuer
 	for _, u := range c.Users() {
 		if u.Issuer != "" {
-			if iss, ok := newIssuer(u.Issuer); ok && !slices.Contains(issuers, iss) {
-				issuers = append(issuers, iss)
-			}
-			continue
+			continue // its URL is the issuer until the metadata is known
 		}
 		if cu, ok := canonicalURL(u.URL); ok && !slices.Contains(urls, cu) {
 			urls = append(urls, cu)
+		}
+	}
+	discovered, err := c.Discovery(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, d := range discovered {
+		if iss, ok := newIssuer(d); ok && !slices.Contains(issuers, iss) {
+			issuers = append(issuers, iss)
 		}
 	}
 	return urls, issuers, nil
@@ -620,7 +624,7 @@ func (s *Server) issuers() []issuer {
 func (s *Server) metadataURLs() []string {
 	out := []string{}
 	for _, iss := range s.issuers() {
-		for _, m := range iss.meta {
+		for _, m := range iss.metaURLs() {
 			if !slices.Contains(out, m) {
 				out = append(out, m)
 			}
@@ -632,14 +636,14 @@ func (s *Server) metadataURLs() []string {
 // issuersAt is the issuers whose metadata may be at the canonical URL cu
 // (two spellings of an issuer, with and without a terminating "/", share
 // their RFC 8414 URL).
-func (s *Server) issuersAt(cu string) []string {
-	var names []string
+func (s *Server) issuersAt(cu string) []issuer {
+	var out []issuer
 	for _, iss := range s.issuers() {
-		if (iss.meta[0] == cu || iss.meta[1] == cu) && !slices.Contains(names, iss.name) {
-			names = append(names, iss.name)
+		if slices.Contains(iss.metaURLs(), cu) && !slices.Contains(out, iss) {
+			out = append(out, iss)
 		}
 	}
-	return names
+	return out
 }
 
 // addTokenURLs adds token URLs to the registered ones, keeping the bound.
@@ -658,51 +662,24 @@ func (s *Server) addTokenURLs(urls []string) {
 	}
 }
 
-// learn takes the token endpoint from a metadata answer fetched for one of
-// issuers, when the answer names one of them exactly and the endpoint is an
-// absolute https:// URL, or http:// to a loopback host or from an http://
-// issuer, and says what it learned ("" for nothing).
-func (s *Server) learn(issuers []string, body []byte) string {
-	var doc struct {
-		Issuer        *string `json:"issuer"`
-		TokenEndpoint *string `json:"token_endpoint"`
+// learn asks the module whether a metadata answer fetched for one of
+// issuers is metadata it would use, and allows the token endpoint it
+// yields; it says what it learned ("" for nothing).
+func (s *Server) learn(ctx context.Context, issuers []issuer, status int, header http.Header, body []byte) string {
+	for _, iss := range issuers {
+		md, err := host.CheckMetadata(ctx, iss.name, iss.insecure, status, header, body)
+		if err != nil {
+			continue
+		}
+		u, err := url.Parse(md.TokenEndpoint)
+		cu, ok := canonicalURL(md.TokenEndpoint)
+		if err != nil || !ok {
+			continue
+		}
+		s.addTokenURLs([]string{cu})
+		return redacted(u)
 	}
-	if json.Unmarshal(body, &doc) != nil || doc.Issuer == nil || doc.TokenEndpoint == nil || !slices.Contains(issuers, *doc.Issuer) {
-		return ""
-	}
-	u, err := url.Parse(*doc.TokenEndpoint)
-	if err != nil || !u.IsAbs() || u.User != nil || u.Fragment != "" || u.RawFragment != "" {
-		return ""
-	}
-	if strings.EqualFold(u.Scheme, "http") && !isLoopback(u.Hostname()) && !insecureIssuer(*doc.Issuer) {
-		s.log.Warn("relay refused a token URL from metadata: plain http:// to a host that is not this machine would send the client secret unencrypted",
-			"issuer", *doc.Issuer, "token_url", redacted(u))
-		return ""
-	}
-	cu, ok := canonicalURL(*doc.TokenEndpoint)
-	if !ok {
-		return ""
-	}
-	s.addTokenURLs([]string{cu})
-	return redacted(u)
-}
-
-// insecureIssuer reports an http:// issuer off loopback, which the module
-// takes only from a preset with insecure: true; that preset's metadata may
-// then name an http:// token endpoint anywhere, as the module allows.
-func insecureIssuer(name string) bool {
-	u, err := url.Parse(name)
-	return err == nil && strings.EqualFold(u.Scheme, "http") && !isLoopback(u.Hostname())
-}
-
-// isLoopback reports hosts that never leave the machine, the module's
-// rule for plain http: localhost, 127.0.0.0/8 and ::1.
-func isLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip, err := netip.ParseAddr(host)
-	return err == nil && ip.Unmap().IsLoopback()
+	return ""
 }
 
 func (s *Server) allowedTokenURLs() []string {
@@ -728,9 +705,9 @@ func (s *Server) register(w http.ResponseWriter, r *http.Request) {
 	urls, issuers, err := s.tokenURLs(r.Context(), []byte(*in.Text))
 	if err != nil {
 		var he *host.Error
-		if errors.As(err, &he) && he.Code == "invalid_preset" {
+		if errors.As(err, &he) && he.Code == host.CodeInvalidPreset {
 			writeJSON(w, http.StatusUnprocessableEntity, map[string]any{
-				"error": "invalid_preset", "message": "the preset does not load; fix it first", "issues": he.Issues,
+				"error": host.CodeInvalidPreset, "message": "the preset does not load; fix it first", "issues": he.Issues,
 			})
 			return
 		}
@@ -741,7 +718,7 @@ func (s *Server) register(w http.ResponseWriter, r *http.Request) {
 	metaURLs := []string{}
 	s.mu.Lock()
 	for _, iss := range issuers {
-		metaURLs = append(metaURLs, iss.meta[:]...)
+		metaURLs = append(metaURLs, iss.metaURLs()...)
 		if slices.Contains(s.fixedIss, iss) {
 			continue
 		}
@@ -797,9 +774,9 @@ func (s *Server) relay(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusForbidden, "forbidden_target", why)
 		return
 	}
-	// The issuers whose metadata this GET fetches, if any: a 200 answer
-	// may teach the relay a token URL.
-	var issuers []string
+	// The issuers whose metadata this GET fetches, if any: the answer may
+	// teach the relay a token URL.
+	var issuers []issuer
 	if method == http.MethodGet {
 		if cu, ok := canonicalURL(in.URL); ok {
 			issuers = s.issuersAt(cu)
@@ -862,8 +839,10 @@ func (s *Server) relay(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.log.Info("relay", "method", method, "target", where, "status", resp.StatusCode, "elapsed", time.Since(start).Round(time.Millisecond))
-	if len(issuers) > 0 && resp.StatusCode == http.StatusOK {
-		if learned := s.learn(issuers, data); learned != "" {
+	// A host gives the module at most 1 MiB of an answer (wasm/ABI.md):
+	// larger metadata is never the module's.
+	if len(issuers) > 0 && len(data) <= maxModuleBody {
+		if learned := s.learn(r.Context(), issuers, resp.StatusCode, resp.Header, data); learned != "" {
 			s.log.Info("relay learned a token URL from metadata", "metadata", where, "token_url", learned)
 		}
 	}

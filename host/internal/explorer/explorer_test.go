@@ -601,3 +601,33 @@ func TestSetPresetReplacesThePresetAndItsTokenURLs(t *testing.T) {
 		t.Fatal("a refused preset changed what is served")
 	}
 }
+
+// The relay learns a token endpoint only when the module would use it: a
+// plain http:// endpoint on another host only for a preset that says
+// insecure: true, as the module's own discovery.
+func TestRelayLearnsWhatTheModuleAccepts(t *testing.T) {
+	const remote = "http://auth.example.com/token"
+	auth := newAuthServer(t, "", func(base string) map[string]any {
+		return map[string]any{"issuer": base, "token_endpoint": remote}
+	})
+	for _, insecure := range []bool{false, true} {
+		t.Run(fmt.Sprint("insecure ", insecure), func(t *testing.T) {
+			doc := string(issuerPreset(auth.URL))
+			if insecure {
+				doc = strings.Replace(doc, "  issuer:", "  insecure: true\n  issuer:", 1)
+			}
+			s := mustNew(t, []byte(doc), nil)
+			if code, status := relayed(t, s, "GET", auth.URL+"/.well-known/oauth-authorization-server"); code != http.StatusOK || status != http.StatusOK {
+				t.Fatalf("metadata GET: status %d, target %d", code, status)
+			}
+			w := get(s, "/relay")
+			if w.Code != http.StatusOK {
+				t.Fatalf("GET /relay: %d %s", w.Code, w.Body)
+			}
+			learned := strings.Contains(w.Body.String(), `"token_urls":["`+remote+`"]`)
+			if learned != insecure {
+				t.Fatalf("insecure %v: GET /relay: %s", insecure, w.Body)
+			}
+		})
+	}
+}

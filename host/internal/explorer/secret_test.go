@@ -160,17 +160,3 @@ func TestRelayLearnsNoPlainHTTPTokenEndpointOffLoopback(t *testing.T) {
 		})
 	}
 }
-
-// An issuer that is itself http:// off loopback comes only from a preset
-// with insecure: true; its metadata may name an http:// token endpoint, as
-// the module then allows.
-func TestInsecureIssuerMayNamePlainHTTPTokenEndpoint(t *testing.T) {
-	if !insecureIssuer("http://auth.example.com") || insecureIssuer("http://127.0.0.1:8080") || insecureIssuer("https://auth.example.com") {
-		t.Fatal("insecureIssuer")
-	}
-	s := mustNew(t, nil, nil)
-	doc := []byte(`{"issuer":"http://auth.example.com","token_endpoint":"http://auth.example.com/token"}`)
-	if got := s.learn([]string{"http://auth.example.com"}, doc); got != "http://auth.example.com/token" {
-		t.Fatalf("learned %q", got)
-	}
-}

@@ -46,6 +46,9 @@ type Call struct {
 	StoreReply *engine.StoreReply `json:"store_reply,omitempty"`
 	// File answers a file effect (resume): the content the host read.
 	File *engine.FileReply `json:"file,omitempty"`
+
+	Issuer   string `json:"issuer,omitempty"`   // metadata
+	Insecure bool   `json:"insecure,omitempty"` // metadata
 }
 
 // Answer is every operation's output: exactly one of Result, Error, HTTP or
@@ -119,15 +122,19 @@ func (d *Dispatcher) answer(in []byte) (a Answer) {
 		s = e.Challenge(engine.ChallengeRequest{Status: c.Status, WWWAuth: c.WWWAuth, URL: c.URL, DPoPNonce: c.DPoPNonce})
 	case "sign":
 		s = e.Sign(engine.SignRequest{TokenRequest: c.TokenRequest, Method: c.Method, URL: c.URL, Nonce: c.Nonce})
+	case "discovery":
+		s = e.Discovery()
+	case "metadata":
+		s = e.Metadata(engine.MetadataRequest{Issuer: c.Issuer, Insecure: c.Insecure, Response: c.Response})
 	case "resume":
 		if c.Task == 0 {
 			return badRequest("resume needs the task number the module gave")
 		}
 		s = e.Resume(c.Task, resumeInput(&c))
 	case "":
-		return badRequest("the call has no \"op\"; use one of version, lint, load, convert, users, token, sign, invalidate, challenge, resume")
+		return badRequest("the call has no \"op\"; use one of version, lint, load, convert, users, token, sign, invalidate, challenge, discovery, metadata, resume")
 	default:
-		return badRequest("unknown op; use one of version, lint, load, convert, users, token, sign, invalidate, challenge, resume")
+		return badRequest("unknown op; use one of version, lint, load, convert, users, token, sign, invalidate, challenge, discovery, metadata, resume")
 	}
 	return Answer{Result: s.Result, Error: s.Error, Task: s.Task, HTTP: s.HTTP, Env: s.Env, Store: s.Store, File: s.File}
 }

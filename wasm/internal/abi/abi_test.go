@@ -33,6 +33,10 @@ func TestRoundTrip(t *testing.T) {
 		{`{"op":"resume","task":1}`, "error"},
 		{`{"op":"challenge","status":401,"www_authenticate":"Bearer error=\"invalid_token\""}`, "result"},
 		{`{"op":"invalidate","user":"u"}`, "result"},
+		{`{"op":"discovery"}`, "result"},
+		{`{"op":"metadata","issuer":"https://as.example.com","response":{"status":200,"header":{},"body":"{\"issuer\":\"https://as.example.com\",\"token_endpoint\":\"https://as.example.com/token\"}"}}`, "result"},
+		{`{"op":"metadata","issuer":"https://as.example.com","insecure":true,"response":{"status":200,"body":"{\"issuer\":\"https://other.example.com\",\"token_endpoint\":\"https://as.example.com/token\"}"}}`, "error"},
+		{`{"op":"metadata","issuer":"https://as.example.com"}`, "error"},
 		{`{"op":"nope"}`, "error"},
 		{`not json`, "error"},
 		{`{}`, "error"},
@@ -64,6 +68,8 @@ func FuzzDispatch(f *testing.F) {
 	f.Add(`{"op":"load","text":"preset: [{type: x}]"}`)
 	f.Add(`{"op":"lint","text":"{"}`)
 	f.Add(`{"op":"challenge","status":401,"www_authenticate":"Bearer error=invalid_token"}`)
+	f.Add(`{"op":"discovery"}`)
+	f.Add(`{"op":"metadata","issuer":"https://auth.example.com","insecure":true,"response":{"status":200,"body":"{\"issuer\":\"https://auth.example.com\",\"token_endpoint\":\"https://auth.example.com/token\"}"}}`)
 	f.Fuzz(func(t *testing.T, in string) {
 		checkAnswerTo(t, `{"op":"load","text":`+quote(presetDoc)+`}`, in)
 	})

@@ -252,3 +252,84 @@ func chooseAuthMethod(acct *preset.Account, supported []string) (string, *Error)
 			strings.Join(usable, " or ") + "; cctoken cannot authenticate it there. Set auth_method to force one, or register the client with a method both support.",
 	}
 }
+
+// The two operations below let a host that relays discovery for someone
+// else (the explorer's relay) ask the module instead of repeating its
+// rules: which URLs a preset's discovery fetches, and whether a metadata
+// answer is one the module would use.
+
+// IssuerInfo is one authorization server a loaded preset discovers.
+type IssuerInfo struct {
+	Issuer   string `json:"issuer"`
+	Insecure bool   `json:"insecure,omitempty"`
+	// MetadataURLs are the URLs discovery GETs, in the order it tries
+	// them: RFC 8414 §3.1, then OpenID Connect Discovery §4.
+	MetadataURLs []string `json:"metadata_urls"`
+	Users        []string `json:"users"`
+}
+
+// DiscoveryResult answers Discovery.
+type DiscoveryResult struct {
+	Issuers []IssuerInfo `json:"issuers"`
+}
+
+// Discovery lists the issuers of the loaded preset's users that give one,
+// in preset order, one entry per issuer and insecure setting.
+func (e *Engine) Discovery() Step {
+	if e.accounts == nil {
+		return fail(notLoaded())
+	}
+	out := DiscoveryResult{Issuers: []IssuerInfo{}}
+	for _, name := range e.order {
+		a := e.accounts[name]
+		if a.Issuer == "" {
+			continue
+		}
+		i := slices.IndexFunc(out.Issuers, func(x IssuerInfo) bool { return x.Issuer == a.Issuer && x.Insecure == a.Insecure })
+		if i < 0 {
+			out.Issuers = append(out.Issuers, IssuerInfo{
+				Issuer: a.Issuer, Insecure: a.Insecure,
+				MetadataURLs: []string{wellKnownURL(a.Issuer), openIDConfigURL(a.Issuer)},
+			})
+			i = len(out.Issuers) - 1
+		}
+		out.Issuers[i].Users = append(out.Issuers[i].Users, a.Username)
+	}
+	return Step{Result: out}
+}
+
+// MetadataRequest asks whether a metadata answer is usable for an issuer.
+type MetadataRequest struct {
+	Issuer   string
+	Insecure bool
+	Response *httpmsg.Response
+}
+
+// MetadataResult is what the module takes from usable metadata.
+type MetadataResult struct {
+	Issuer        string `json:"issuer"`
+	TokenEndpoint string `json:"token_endpoint"`
+	// MTLSTokenEndpoint is mtls_endpoint_aliases.token_endpoint when the
+	// metadata has a usable one (users with a client certificate send
+	// their token requests there).
+	MTLSTokenEndpoint string `json:"mtls_token_endpoint,omitempty"`
+}
+
+// Metadata runs the checks discovery makes on a metadata answer (status,
+// JSON, the issuer exactly equal, a token_endpoint that passes the rules
+// of url) and answers the endpoints it yields, or the error a token call
+// would get. It needs no loaded preset and changes nothing.
+func (e *Engine) Metadata(req MetadataRequest) Step {
+	switch {
+	case req.Issuer == "":
+		return fail(&Error{Code: CodeBadRequest, Field: "issuer", Message: "metadata needs the issuer the document must name"})
+	case req.Response == nil:
+		return fail(&Error{Code: CodeBadRequest, Field: "response", Message: "metadata needs the response of the metadata GET: status, header and body"})
+	}
+	acct := &preset.Account{Issuer: req.Issuer, Insecure: req.Insecure}
+	md, oerr := parseMetadata(acct, Input{Response: req.Response}, e.now())
+	if oerr != nil {
+		return fail(&Error{Code: oerr.Code, Message: oerr.Error(), Field: "response", Status: oerr.Status})
+	}
+	return Step{Result: MetadataResult{Issuer: req.Issuer, TokenEndpoint: md.tokenEndpoint, MTLSTokenEndpoint: md.mtlsTokenEndpoint}}
+}

@@ -324,3 +324,90 @@ func assertionAlg(t *testing.T, body, alg string) bool {
 	raw, err := base64.RawURLEncoding.DecodeString(head)
 	return err == nil && strings.Contains(string(raw), `"alg":"`+alg+`"`)
 }
+
+// TestDiscoveryOp checks that the discovery op lists the URLs the token
+// call fetches, so a relay that allows exactly those allows what the
+// module would fetch.
+func TestDiscoveryOp(t *testing.T) {
+	if s := New(nil).Discovery(); s.Error == nil || s.Error.Code != CodeNotLoaded {
+		t.Fatalf("before load: %+v, want not_loaded", s)
+	}
+	const iss = "https://as.example.com:8443/tenant/"
+	e, _ := loadDiscovery(t, iss, "")
+	got := e.Discovery().Result.(DiscoveryResult).Issuers
+	if len(got) != 1 || got[0].Issuer != iss || got[0].Insecure || strings.Join(got[0].Users, ",") != "a,b,p" {
+		t.Fatalf("issuers = %+v", got)
+	}
+	s := e.Token(TokenRequest{User: "a"})
+	checkMetaGET(t, s, got[0].MetadataURLs[0])
+	checkMetaGET(t, e.Resume(s.Task, Input{Response: resp(404, "")}), got[0].MetadataURLs[1])
+	if len(got[0].MetadataURLs) != 2 {
+		t.Errorf("metadata_urls = %v, want two", got[0].MetadataURLs)
+	}
+
+	e = New(nil)
+	if s := e.Load([]byte(`preset:
+- {type: oauth_client_credentials, url: "https://as.example.com/token", users: [{username: direct, client_id: d, client_secret: x}]}
+- {type: oauth_client_credentials, issuer: "http://as.internal", insecure: true, users: [{username: lan, client_id: l, client_secret: y}]}
+`)); s.Error != nil {
+		t.Fatal(s.Error.Message)
+	}
+	got = e.Discovery().Result.(DiscoveryResult).Issuers
+	if len(got) != 1 || got[0].Issuer != "http://as.internal" || !got[0].Insecure || got[0].Users[0] != "lan" {
+		t.Fatalf("issuers = %+v, want only the insecure discovered one", got)
+	}
+}
+
+// TestMetadataOp checks that the metadata op accepts and refuses exactly
+// what a token call's discovery does.
+func TestMetadataOp(t *testing.T) {
+	const iss = "https://as.example.com/t"
+	for _, tc := range []struct {
+		name     string
+		issuer   string
+		insecure bool
+		status   int
+		body     string
+		code     string // "" for accepted
+		endpoint string
+	}{
+		{"usable", iss, false, 200, metaBody(iss, "https://as.example.com/t/token", ""), "", "https://as.example.com/t/token"},
+		{"another issuer", iss, false, 200, metaBody("https://evil.example.com", "https://evil.example.com/token", ""), CodeIssuerMismatch, ""},
+		{"the issuer with a terminating slash", iss, false, 200, metaBody(iss+"/", "https://as.example.com/t/token", ""), CodeIssuerMismatch, ""},
+		{"no issuer", iss, false, 200, `{"token_endpoint":"https://as.example.com/token"}`, CodeIssuerMismatch, ""},
+		{"relative endpoint", iss, false, 200, metaBody(iss, "/token", ""), CodeInvalidMetadata, ""},
+		{"plain http elsewhere", iss, false, 200, metaBody(iss, "http://as.example.com/token", ""), CodeInvalidMetadata, ""},
+		{"plain http with insecure", iss, true, 200, metaBody(iss, "http://as.example.com/token", ""), "", "http://as.example.com/token"},
+		{"not JSON", iss, false, 200, `<html>`, CodeInvalidMetadata, ""},
+		{"not 200", iss, false, 404, metaBody(iss, "https://as.example.com/t/token", ""), "http_status", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := New(nil).Metadata(MetadataRequest{Issuer: tc.issuer, Insecure: tc.insecure, Response: resp(tc.status, tc.body)})
+			if tc.code != "" {
+				if s.Error == nil || s.Error.Code != tc.code {
+					t.Fatalf("got %+v, want %s", s, tc.code)
+				}
+				return
+			}
+			r, isMeta := s.Result.(MetadataResult)
+			if !isMeta || r.TokenEndpoint != tc.endpoint || r.Issuer != tc.issuer {
+				t.Fatalf("got %+v, want token endpoint %s", s, tc.endpoint)
+			}
+			if tc.insecure {
+				return // loadDiscovery's preset is not insecure
+			}
+			// The same answer makes a token call send its request there.
+			e, _ := loadDiscovery(t, tc.issuer, "")
+			step := e.Token(TokenRequest{User: "a"})
+			step = e.Resume(step.Task, Input{Response: resp(tc.status, tc.body)})
+			if step.HTTP == nil || step.HTTP.URL != tc.endpoint {
+				t.Errorf("token call after the same metadata: %+v", step)
+			}
+		})
+	}
+	for _, bad := range []MetadataRequest{{Response: resp(200, "{}")}, {Issuer: iss}} {
+		if s := New(nil).Metadata(bad); s.Error == nil || s.Error.Code != CodeBadRequest {
+			t.Errorf("Metadata(%+v) = %+v, want bad_request", bad, s)
+		}
+	}
+}
