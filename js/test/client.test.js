@@ -103,7 +103,7 @@ describe("loading the module", () => {
       }
       await assert.rejects(lint("{}", { wasm: new Uint8Array([0, 1, 2, 3]) }), { name: "CctokenError", code: "bad_module" });
       await assert.rejects(lint("{}", { wasm: `${wasmSrv.url}/missing.wasm` }), { code: "bad_module", status: 404 });
-      await assert.rejects(lint("{}", {}), TypeError);
+      await assert.rejects(lint("{}", { wasm: 42 }), TypeError);
     } finally {
       await wasmSrv.close();
     }
