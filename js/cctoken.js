@@ -289,18 +289,29 @@ function packagedModule() {
 function compileURL(url, packaged = false) {
   let p = compiledByURL.get(url);
   if (!p) {
-    const where = packaged ? `the cctoken.wasm of this package (${url})` : "the wasm module";
-    p = url.startsWith("file:") ? compileFile(url, where) : globalThis.fetch(url).then(compileResponse, (err) => {
-      throw new CctokenError(`cctoken: ${where} could not be fetched${packaged ? "; serve it beside the script or pass the wasm option" : ""}`,
-        { code: "bad_module" }, { cause: err });
+    p = url.startsWith("file:") ? compileFile(url) : globalThis.fetch(url).then(compileResponse, (err) => {
+      throw new CctokenError("cctoken: the wasm module could not be fetched", { code: "bad_module" }, { cause: err });
     });
+    if (packaged) p = p.catch((err) => { throw packagedError(url, err); });
     compiledByURL.set(url, p);
     p.catch(() => compiledByURL.delete(url));
   }
   return p;
 }
 
-async function compileFile(url, where) {
+/**
+ * The error of a packaged module that did not load: where it was looked
+ * for and the two ways out. A bundle whose module was not copied beside it
+ * ends here (HTTP 404).
+ */
+function packagedError(url, err) {
+  const what = err instanceof CctokenError ? err.message.replace(/^cctoken: /, "") : "it did not load";
+  const fix = url.startsWith("file:") ? "reinstall the package" : "serve it beside the bundle (js/README.md says how per bundler)";
+  return new CctokenError(`cctoken: the cctoken.wasm this package ships (${url}): ${what}; ${fix}, or pass the wasm option`,
+    { code: "bad_module", status: err?.status }, { cause: err });
+}
+
+async function compileFile(url) {
   // Only Node-like runtimes have file: URLs. The specifier is a variable so
   // that bundlers targeting browsers and workers leave the import alone.
   const fsModule = "node:fs/promises";
@@ -309,7 +320,7 @@ async function compileFile(url, where) {
     const fs = await import(/* webpackIgnore: true */ /* @vite-ignore */ fsModule);
     bytes = await fs.readFile(new URL(url));
   } catch (err) {
-    throw new CctokenError(`cctoken: ${where} could not be read`, { code: "bad_module" }, { cause: err });
+    throw new CctokenError("cctoken: the wasm file could not be read", { code: "bad_module" }, { cause: err });
   }
   return compileModule(bytes);
 }

@@ -7,7 +7,7 @@
 
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, symlinkSync } from "node:fs";
+import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -102,6 +102,19 @@ describe("npm pack", () => {
     } finally {
       WebAssembly.compile = compile;
     }
+  });
+
+  test("a package whose module is missing says where it looked and what to do", async () => {
+    const broken = path.join(tmp, "broken");
+    cpSync(unpacked, broken, { recursive: true, verbatimSymlinks: true });
+    rmSync(path.join(broken, "cctoken.wasm"));
+    const mod = await import(pathToFileURL(path.join(broken, "cctoken.js")).href);
+    await assert.rejects(mod.createClient({ preset: "{}" }), (err) => {
+      assert.equal(err.code, "bad_module");
+      assert.ok(err.message.includes(pathToFileURL(path.join(broken, "cctoken.wasm")).href), err.message);
+      assert.match(err.message, /reinstall the package, or pass the wasm option/);
+      return true;
+    });
   });
 
   test("in a worker without the wasm option the error says to import the module subpath", async () => {

@@ -52,7 +52,7 @@ async function serveStatic(dir) {
   const types = { ".html": "text/html", ".js": "text/javascript", ".wasm": "application/wasm" };
   const asked = [];
   const srv = await listen((req, res) => {
-    const name = new URL(req.url, "http://x").pathname.replace(/^\/$/, "/index.html");
+    const name = new URL(req.url, "http://x").pathname.replace(/\/$/, "/index.html");
     asked.push(name);
     let body;
     try {
@@ -162,8 +162,12 @@ document.body.dataset.ready = "1";
     // new URL("./cctoken.wasm", import.meta.url) points.
     execFileSync(esbuild, ["web/app.js", "cctoken=cctoken/cctoken.wasm", "--bundle", "--format=esm", "--loader:.wasm=copy",
       "--outdir=dist", "--log-level=error"], { cwd: app });
-    writeFileSync(path.join(dist, "index.html"), '<!doctype html><meta charset="utf-8"><title>cctoken</title><body><script type="module" src="./app.js"></script></body>\n');
-    const site = await serveStatic(dist);
+    // The same bundle without the module beside it: the error must say so.
+    execFileSync(esbuild, ["web/app.js", "--bundle", "--format=esm", "--outdir=bare", "--log-level=error"], { cwd: app });
+    const html = '<!doctype html><meta charset="utf-8"><title>cctoken</title><body><script type="module" src="./app.js"></script></body>\n';
+    writeFileSync(path.join(dist, "index.html"), html);
+    writeFileSync(path.join(app, "bare", "index.html"), html);
+    const site = await serveStatic(app);
 
     const { chromium } = await import(path.join(root, "tests", "node_modules", "playwright-core", "index.mjs"));
     const profile = mkdtempSync(path.join(tmp, "profile-"));
@@ -178,13 +182,18 @@ document.body.dataset.ready = "1";
       page.setDefaultTimeout(60_000);
       const errors = [];
       page.on("pageerror", (e) => errors.push(String(e)));
-      await page.goto(`${site.url}/`);
+      await page.goto(`${site.url}/dist/`);
       await page.waitForSelector("body[data-ready='1']", { state: "attached" });
       const got = await page.evaluate((p) => globalThis.getToken(p), preset);
       assert.deepEqual(errors, []);
       assert.deepEqual(got.scopes, ["read"]);
       assert.ok(await introspect(got.accessToken), "the browser's token is active at the provider");
-      assert.ok(site.asked.includes("/cctoken.wasm"), `the page fetched the module as an asset (asked: ${site.asked.join(", ")})`);
+      assert.ok(site.asked.includes("/dist/cctoken.wasm"), `the page fetched the module as an asset (asked: ${site.asked.join(", ")})`);
+
+      await page.goto(`${site.url}/bare/`);
+      await page.waitForSelector("body[data-ready='1']", { state: "attached" });
+      const failed = await page.evaluate((p) => globalThis.getToken(p).then(() => "no error", (e) => `${e.code}: ${e.message}`), preset);
+      assert.match(failed, /^bad_module: cctoken: the cctoken.wasm this package ships \(http:.*\/bare\/cctoken\.wasm\): .*HTTP 404; serve it beside the bundle/);
     } finally {
       await context.close();
     }
