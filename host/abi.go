@@ -29,6 +29,8 @@ type call struct {
 	// the shared store (store.go)
 	Store      *storeConfig `json:"store,omitempty"`
 	StoreReply *storeReply  `json:"store_reply,omitempty"`
+	// the content of a file the module asked for (files.go)
+	File *fileReply `json:"file,omitempty"`
 	// sign and challenge (DPoP)
 	Method    string `json:"method,omitempty"`
 	URL       string `json:"url,omitempty"`
@@ -54,6 +56,7 @@ type answer struct {
 	HTTP   *httpRequest    `json:"http,omitempty"`
 	Env    []string        `json:"env,omitempty"`
 	Store  *storeOp        `json:"store,omitempty"`
+	File   *fileRead       `json:"file,omitempty"`
 }
 
 type httpRequest struct {

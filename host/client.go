@@ -366,6 +366,9 @@ func (c *Client) run(ctx context.Context, req call, out any) error {
 				}
 			}
 			a, err = c.inst.do(ctx, call{Op: "resume", Task: a.Task, Env: env})
+		case a.File != nil:
+			reply, failure := readCredentialFile(a.File)
+			a, err = c.inst.do(ctx, call{Op: "resume", Task: a.Task, File: reply, Failure: failure})
 		case a.Store != nil && c.store != nil:
 			reply, failure := c.performStore(ctx, a.Store)
 			a, err = c.inst.do(ctx, call{Op: "resume", Task: a.Task, StoreReply: reply, Failure: failure})
@@ -397,11 +400,20 @@ func memoKey(user string, c *call) string {
 // Lint checks a preset document and returns every issue in it (none when
 // it is clean). ${env:NAME} references are taken as set.
 func Lint(ctx context.Context, preset []byte, opts ...Option) ([]Issue, error) {
+	issues, _, err := LintHints(ctx, preset, opts...)
+	return issues, err
+}
+
+// LintHints is Lint with the hints: not errors, but rules of a provider
+// recognised from a token URL that the preset breaks (an Entra ID v2
+// endpoint with a scope not ending in /.default, Auth0 without audience).
+func LintHints(ctx context.Context, preset []byte, opts ...Option) (issues, hints []Issue, err error) {
 	var res struct {
 		Issues []Issue `json:"issues"`
+		Hints  []Issue `json:"hints"`
 	}
-	err := once(ctx, opts, func(o *options) call { return call{Op: "lint", Text: string(preset), Username: o.username} }, &res)
-	return res.Issues, err
+	err = once(ctx, opts, func(o *options) call { return call{Op: "lint", Text: string(preset), Username: o.username} }, &res)
+	return res.Issues, res.Hints, err
 }
 
 // Convert turns a Keboola generic-extractor configuration into the

@@ -9,7 +9,7 @@ import (
 )
 
 // Store is a key-value store shared by many instances of a program, through
-// which they share tokens (see "Running many instances" in README.md). The
+// which they share tokens (see docs/store.md). The
 // module decides what to read, lock and write; a Store only performs it.
 // Keys and values are opaque text: names derived from the credential and
 // encrypted tokens. A Redis implementation is in package host/redisstore.

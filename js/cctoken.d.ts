@@ -55,6 +55,14 @@ export interface ClientOptions {
    * source_unavailable). invalidate() is told about a token a server refused.
    */
   source?: TokenSource;
+  /**
+   * Supplies a credential file the preset names (client_assertion_file, or a
+   * certificate given as a path), read for every token request since the
+   * platform replaces it. In Node: `(path) => fs.promises.readFile(path, "utf8")`;
+   * in a browser or a worker, return the workload's JWT from wherever the
+   * application has it. Without it such a user fails with `credential_file`.
+   */
+  readFile?: (path: string, info: { field: string }) => string | Uint8Array | Promise<string | Uint8Array>;
 }
 
 export interface TokenSource {

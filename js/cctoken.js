@@ -570,6 +570,29 @@ function checkUser(user) {
 }
 
 /** Looks up exactly the names the module asked for. */
+/**
+ * Performs the module's file effect: a credential the platform keeps in a
+ * file (client_assertion_file, a certificate path), read for every token
+ * request. JavaScript has no files everywhere, so the application supplies
+ * them through the readFile option (Node: fs.promises.readFile; a browser or
+ * a worker: the assertion from wherever it has it). The failure message
+ * never holds content.
+ */
+async function readCredentialFile(req, readFile) {
+  if (typeof readFile !== "function") {
+    return { failure: { kind: "file", message: "this JavaScript client reads no files; pass createClient({ readFile: (path) => text }) to supply " + req.field } };
+  }
+  try {
+    const content = await readFile(req.path, { field: req.field });
+    if (typeof content === "string") return { file: { content } };
+    if (content instanceof Uint8Array) return { file: { content: new TextDecoder().decode(content) } };
+    return { failure: { kind: "file", message: "readFile returned neither a string nor bytes" } };
+  } catch (err) {
+    const code = err && typeof err.code === "string" ? err.code : "an error";
+    return { failure: { kind: "file", message: "readFile failed with " + code } };
+  }
+}
+
 async function lookupEnv(names, env) {
   /** @type {Record<string, string>} */
   const out = {};
@@ -696,6 +719,8 @@ class Client {
   /** @type {Instance | null} */ #inst;
   #fetchImpl;
   #env;
+  /** Reads a credential file the module asks for, see ClientOptions.readFile. */
+  #readFile;
   #timeoutMs;
   #onEvent;
   /** @type {any[]} */ #users = [];
@@ -714,6 +739,7 @@ class Client {
     this.#inst = inst;
     this.#fetchImpl = opts.fetch;
     this.#env = opts.env;
+    this.#readFile = opts.readFile;
     this.#timeoutMs = opts.timeoutMs;
     this.#onEvent = opts.onEvent;
     this.#source = opts.source;
@@ -1021,9 +1047,13 @@ class Client {
         const env = await lookupEnv(a.env, this.#env);
         if (this.#closed || !this.#inst) throw closedError();
         a = this.#inst.do({ op: "resume", task: a.task, env });
+      } else if (a.file && step < MAX_STEPS) {
+        const outcome = await readCredentialFile(a.file, this.#readFile);
+        if (this.#closed || !this.#inst) throw closedError();
+        a = this.#inst.do({ op: "resume", task: a.task, ...outcome });
       } else if ("result" in a) {
         return a.result;
-      } else if (a.http || Array.isArray(a.env)) {
+      } else if (a.http || a.file || Array.isArray(a.env)) {
         throw new CctokenError(`cctoken: the module asked for more than ${MAX_STEPS} exchanges in one operation`, { code: "bad_module" });
       } else {
         break;
@@ -1130,8 +1160,9 @@ export async function createClient(options) {
     ? (input, init) => fetchOption(input, init)
     : (input, init) => globalThis.fetch(input, init);
 
+  if (options.readFile !== undefined && typeof options.readFile !== "function") throw new TypeError("cctoken: readFile must be a function (path, {field}) => text");
   const inst = await Instance.create(await compileModule(options.wasm));
-  const client = new Client(internal, inst, { fetch: fetchImpl, env, timeoutMs, onEvent: options.onEvent, source });
+  const client = new Client(internal, inst, { fetch: fetchImpl, env, timeoutMs, onEvent: options.onEvent, source, readFile: options.readFile });
   try {
     await client[internal](text);
   } catch (err) {
@@ -1187,5 +1218,6 @@ export async function lint(text, options) {
  * @typedef {{field: string, line?: number, column?: number, message: string}} Issue
  * @typedef {{preset: PresetSource, wasm?: WasmSource,
  *   env?: Record<string, string | undefined> | ((name: string) => string | undefined | null | Promise<string | undefined | null>),
- *   fetch?: typeof fetch, timeoutMs?: number, onEvent?: (event: object) => void}} ClientOptions
+ *   fetch?: typeof fetch, timeoutMs?: number, onEvent?: (event: object) => void,
+ *   readFile?: (path: string, info: {field: string}) => string | Uint8Array | Promise<string | Uint8Array>}} ClientOptions
  */

@@ -4,6 +4,11 @@
 // run. Isolates keep its answer until the refresh point (the client's memo)
 // and ask again then; an object that cannot be reached makes the isolate
 // fetch on its own.
+//
+// Anything bound to the namespace can call any object, so each object
+// checks that its own id is the one its name gives for what it is asked,
+// and refuses everything else: an object serves one (preset, user, token
+// options) only, whoever asks.
 
 import { DurableObject } from "cloudflare:workers";
 import { CctokenError, createClient, tokenAnswer } from "cctoken";
@@ -12,10 +17,39 @@ import wasm from "cctoken/cctoken.wasm";
 /** How long an isolate waits for its Durable Object before fetching itself. */
 const OWNER_TIMEOUT_MS = 10_000;
 
+/** What an object answers when it is asked for what it was not named for. */
+const REFUSED = "TokenOwner refused: this object serves only the preset, user and token options its name was derived from; ask the object named for them (ownerName in edge/src/token-owner.js)";
+
 /** The hex SHA-256 of text: names a preset's objects without the preset in the name. */
 async function digest(text) {
   const sum = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
   return [...new Uint8Array(sum)].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/**
+ * The part of every object name that stands for the preset: a digest of
+ * its text and of the values of the ${env:NAME} bindings it refers to. A
+ * preset that keeps its secrets in bindings has no secret in its text, so
+ * the values go in too: only a service that holds the same preset and the
+ * same secrets can name an object that serves, and a rotated secret names
+ * new objects.
+ * @param {string} preset
+ * @param {Record<string, unknown>} env
+ */
+function presetTag(preset, env) {
+  const names = [...new Set(Array.from(String(preset).matchAll(/\$\{env:([^}]*)\}/g), (m) => m[1]))].sort();
+  return digest(JSON.stringify([String(preset), names.map((n) => [n, typeof env[n] === "string" ? env[n] : null])]));
+}
+
+const nameFrom = (tag, user, req) => `${tag}\n${user}\n${JSON.stringify(req)}`;
+
+/**
+ * The name of the object that serves user's token with the token options
+ * req (as the cctoken client passes them to its source) under preset and
+ * the bindings env.
+ */
+export async function ownerName(preset, env, user, req) {
+  return nameFrom(await presetTag(preset, env), user, req);
 }
 
 function withTimeout(p, ms) {
@@ -32,10 +66,11 @@ function withTimeout(p, ms) {
  * rotated secret never serves an old token.
  * @param {DurableObjectNamespace} ns
  * @param {string} preset
+ * @param {Record<string, unknown>} env the bindings the preset's ${env:NAME} read
  */
-export function ownerSource(ns, preset) {
-  const tag = digest(preset);
-  const stub = async (user, req) => ns.get(ns.idFromName(`${await tag}\n${user}\n${JSON.stringify(req)}`));
+export function ownerSource(ns, preset, env) {
+  const tag = presetTag(preset, env);
+  const stub = async (user, req) => ns.get(ns.idFromName(nameFrom(await tag, user, req)));
   return {
     async token(user, req, { refresh }) {
       const answer = await withTimeout((await stub(user, req)).token(user, req, refresh), OWNER_TIMEOUT_MS);
@@ -46,13 +81,32 @@ export function ownerSource(ns, preset) {
       return answer?.token === null ? null : answer?.token;
     },
     async invalidate(user, req, accessToken) {
-      await withTimeout((await stub(user, req)).refused(accessToken), OWNER_TIMEOUT_MS);
+      await withTimeout((await stub(user, req)).refused(user, req, accessToken), OWNER_TIMEOUT_MS);
     },
   };
 }
 
 export class TokenOwner extends DurableObject {
   /** @type {Promise<any> | undefined} */ #client;
+  /** @type {Promise<string> | undefined} */ #tag;
+
+  /**
+   * Throws unless this object's id is the one named for (user, req) under
+   * this worker's own preset and bindings. Ids come from names one way
+   * only, so no caller can make an object serve anything else: not another
+   * user, other options, another preset, nor an id made up with
+   * newUniqueId. A refusal is an exception, never an answer, so an
+   * isolate of a service with another preset fetches on its own.
+   */
+  async #check(user, req) {
+    if (typeof user !== "string" || typeof req !== "object" || req === null || Array.isArray(req)) throw new Error(REFUSED);
+    const ns = this.env.TOKENS;
+    if (typeof ns?.idFromName !== "function") {
+      throw new Error("TokenOwner: bind this class's own namespace as TOKENS in the worker that defines it; each object checks its name with it and serves nothing without");
+    }
+    this.#tag ??= presetTag(this.env.PRESET, this.env);
+    if (!ns.idFromName(nameFrom(await this.#tag, user, req)).equals(this.ctx.id)) throw new Error(REFUSED);
+  }
 
   #clientFor() {
     this.#client ??= createClient({
@@ -71,6 +125,7 @@ export class TokenOwner extends DurableObject {
    * (the isolate asks from ctx.waitUntil, so no request waits on it).
    */
   async token(user, req, refresh) {
+    await this.#check(user, req);
     try {
       const client = await this.#clientFor();
       // Stored, not kept in memory: an idle object is evicted between
@@ -100,12 +155,12 @@ export class TokenOwner extends DurableObject {
   }
 
   /** A server refused accessToken: drop it if it is still the current one. */
-  async refused(accessToken) {
-    const what = await this.ctx.storage.get("what");
-    if (!what) return;
+  async refused(user, req, accessToken) {
+    await this.#check(user, req);
+    if (!(await this.ctx.storage.get("what"))) return;
     const client = await this.#clientFor();
-    const current = await client.token(what.user, what.req);
-    if (current.accessToken === accessToken) await client.invalidate(what.user);
+    const current = await client.token(user, req);
+    if (current.accessToken === accessToken) await client.invalidate(user);
   }
 
   /** Refresh-ahead: runs at the token's refresh point. */
@@ -113,6 +168,13 @@ export class TokenOwner extends DurableObject {
     const stored = await this.ctx.storage.get(["what", "askedAt", "alarmAt"]);
     const what = stored.get("what");
     if (!what) return;
+    try {
+      await this.#check(what.user, what.req);
+    } catch {
+      // Stored by an older version that did not check: serve nobody.
+      await this.ctx.storage.delete("what");
+      return;
+    }
     const previous = stored.get("alarmAt") ?? 0;
     await this.ctx.storage.put("alarmAt", Date.now());
     // Nobody asked since the alarm before: let the token lapse rather than

@@ -66,10 +66,17 @@ function setup(env) {
     // be bound one by one.
     env: (name) => (typeof env[name] === "string" ? env[name] : undefined),
     onEvent: log,
+    // A worker has no files: a credential "file" the preset names
+    // (client_assertion_file, a certificate path) is the text binding of
+    // that name, read at each token request.
+    readFile: (name) => {
+      if (typeof env[name] === "string") return env[name];
+      throw Object.assign(new Error("no such binding"), { code: "no text binding of that name" });
+    },
     // With a TOKENS namespace the isolate asks the preset user's Durable
     // Object and keeps its answer until the refresh point; when the object
     // cannot be reached the isolate fetches on its own.
-    ...(env.TOKENS ? { source: ownerSource(env.TOKENS, preset) } : {}),
+    ...(env.TOKENS ? { source: ownerSource(env.TOKENS, preset, env) } : {}),
   });
   client.catch(() => {});
   isolate = { preset, routes, client, table };

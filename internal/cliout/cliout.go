@@ -26,21 +26,34 @@ type Issue struct {
 // count.
 func Issues(w io.Writer, file string, issues []Issue) {
 	for _, is := range issues {
-		loc := file
-		if is.Line > 0 {
-			loc = fmt.Sprintf("%s:%d:%d", file, is.Line, is.Column)
-		}
-		if is.Field != "" {
-			fmt.Fprintf(w, "%s: %s: %s\n", loc, is.Field, is.Message)
-		} else {
-			fmt.Fprintf(w, "%s: %s\n", loc, is.Message)
-		}
+		issueLine(w, file, "", is)
 	}
 	noun := "problems"
 	if len(issues) == 1 {
 		noun = "problem"
 	}
 	fmt.Fprintf(w, "%d %s in %s\n", len(issues), noun, file)
+}
+
+// Hints writes one line per hint, "FILE:LINE:COL: FIELD: hint: MESSAGE":
+// not problems (they change no exit code), but a provider's known rules the
+// document breaks.
+func Hints(w io.Writer, file string, hints []Issue) {
+	for _, is := range hints {
+		issueLine(w, file, "hint: ", is)
+	}
+}
+
+func issueLine(w io.Writer, file, kind string, is Issue) {
+	loc := file
+	if is.Line > 0 {
+		loc = fmt.Sprintf("%s:%d:%d", file, is.Line, is.Column)
+	}
+	if is.Field != "" {
+		fmt.Fprintf(w, "%s: %s: %s%s\n", loc, is.Field, kind, is.Message)
+	} else {
+		fmt.Fprintf(w, "%s: %s%s\n", loc, kind, is.Message)
+	}
 }
 
 // LintOK is what lint prints for a clean document.

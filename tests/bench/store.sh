@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Figures of the shared token store (README.md, "Running many instances"),
+# Figures of the shared token store (docs/store.md),
 # one a line as "name value unit" on stdout (progress on stderr), in about a
 # minute: a real redis-server and a token endpoint on 127.0.0.1, worker
 # processes of the Go host (the test binary of tests/scale run again).

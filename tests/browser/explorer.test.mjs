@@ -14,7 +14,8 @@
 //     called; API A allows the static page's origin, API B allows none;
 //   - a static file server for the repository root (the page as any static
 //     server serves it);
-//   - `cctoken explore --allow-origin <API B>` (the page with the relay).
+//   - `cctoken explore --allow-origin <API B>` (the page with the relay),
+//     opened at the URL it prints, which holds its per-launch secret.
 //
 // Screenshots go to tests/out/ (gitignored): explorer.png is the artifact.
 
@@ -176,15 +177,17 @@ async function startExplore(bin, args) {
   child.stderr.on("data", (d) => { logs += d; });
   // Keep reading stdout to the end: a closed pipe would kill the server.
   child.stdout.setEncoding("utf8");
-  const url = new Promise((resolve, reject) => {
+  // The printed URL: http://127.0.0.1:PORT/?token=SECRET.
+  const printed = new Promise((resolve, reject) => {
     child.stdout.on("data", (d) => {
       out += d;
-      const m = /cctoken API explorer: (http:\/\/127\.0\.0\.1:\d+)\//.exec(out);
-      if (m) resolve(m[1]);
+      const m = /cctoken API explorer: ((http:\/\/127\.0\.0\.1:\d+)\/\?token=([A-Za-z0-9_-]{22,}))\n/.exec(out);
+      if (m) resolve(m);
     });
     child.once("exit", (code) => reject(new Error(`cctoken explore exited (${code}): ${out} ${logs}`)));
   });
-  return { url: await url, logs: () => logs };
+  const [, url, origin, secret] = await printed;
+  return { url, origin, secret, logs: () => logs };
 }
 
 async function stats(provider) {
@@ -231,8 +234,9 @@ const clients = [
 
 // ------------------------------------------------------------------ page helpers
 
-async function waitReady(page, url) {
-  await page.goto(`${url}/index.html`);
+/** Opens pageURL (the page's own address) and waits until it is ready. */
+async function waitReady(page, pageURL) {
+  await page.goto(pageURL);
   await page.waitForSelector("body[data-ready='1']", { timeout: STEP_TIMEOUT });
 }
 
@@ -293,7 +297,10 @@ describe("API explorer in Chromium", { timeout: 240_000 }, () => {
     ]);
     apiA = await startApi({ provider: providerA, corsOrigin: staticURL });
     apiB = await startApi({ provider: providerB, corsOrigin: null });
-    explore = await startExplore(bin, ["--allow-origin", apiB]);
+    // A preset file with an inline secret, which /preset hands to the page.
+    const presetFile = path.join(tmp, "preset.yaml");
+    fs.writeFileSync(presetFile, preset(providerB.token_endpoint, "from the command line"));
+    explore = await startExplore(bin, [presetFile, "--allow-origin", apiB]);
 
     const { chromium } = await import("playwright-core");
     const profile = fs.mkdtempSync(path.join(tmp, "profile-"));
@@ -318,7 +325,7 @@ describe("API explorer in Chromium", { timeout: 240_000 }, () => {
   });
 
   it("a static server serves the page; it lints, loads two users and gets their JWTs", { timeout: STEP_TIMEOUT }, async () => {
-    await waitReady(page, staticURL);
+    await waitReady(page, `${staticURL}/index.html`);
     assert.match(await page.textContent("#mode"), /static page/);
     await loadPreset(page, preset(providerA.token_endpoint, "CORS-enabled test server"), "bob-secret-2");
     await getTokens(page);
@@ -426,6 +433,70 @@ describe("API explorer in Chromium", { timeout: 240_000 }, () => {
     assert.match(refused.alice.status, /failed/);
     assert.ok(refused.alice.body.includes(`cctoken explore --allow-origin ${apiA}`), refused.alice.body);
     assert.doesNotMatch(explore.logs(), /Bearer|secret|authorization/i, "the relay logs no credentials");
+    assert.ok(!explore.logs().includes(explore.secret), "the explorer logs no secret of its own");
+  });
+
+  it("under cctoken explore, the page keeps working on reload and in a new tab opened from it", { timeout: STEP_TIMEOUT }, async () => {
+    await page.reload();
+    await page.waitForSelector("body[data-ready='1']", { timeout: STEP_TIMEOUT });
+    assert.match(await page.textContent("#mode"), /relay on/);
+    // The preset came back from sessionStorage; tokens and the API come through the relay.
+    assert.match(await page.inputValue("#preset"), /test server without CORS/);
+    await page.waitForSelector("#lint-ok");
+    await page.fill("#env-fields input[name='BOB_SECRET']", "bob-secret-2");
+    await page.click("#load");
+    await page.waitForSelector(".user[data-user='bob']");
+    await getTokens(page);
+    const cols = await sendAll(page, `${apiB}/whoami`);
+    assert.equal(JSON.parse(cols.alice.body).client_id, "alice-client");
+
+    const [tab] = await Promise.all([context.waitForEvent("page"), page.evaluate(() => window.open(location.href))]);
+    try {
+      await tab.waitForSelector("body[data-ready='1']", { timeout: STEP_TIMEOUT });
+      assert.match(await tab.textContent("#mode"), /relay on/);
+    } finally {
+      await tab.close();
+    }
+  });
+
+  it("under cctoken explore, nothing is served without the printed secret", { timeout: STEP_TIMEOUT }, async () => {
+    const wrong = explore.secret.slice(0, -1) + (explore.secret.endsWith("A") ? "B" : "A");
+    const relayBody = JSON.stringify({ method: "POST", url: providerB.token_endpoint, body: "grant_type=client_credentials" });
+    const own = { Origin: explore.origin, "Sec-Fetch-Site": "same-origin", "Content-Type": "application/json" };
+    const before = await stats(providerB);
+    for (const [what, init] of [
+      ["GET /preset", { path: "/preset" }],
+      ["GET /relay", { path: "/relay" }],
+      ["POST /relay", { path: "/relay", method: "POST", headers: own, body: relayBody }],
+      ["POST /relay/preset", { path: "/relay/preset", method: "POST", headers: own, body: JSON.stringify({ text: preset(providerB.token_endpoint, "x") }) }],
+      ["GET /", { path: "/" }],
+      ["GET the bundle", { path: "/js/dist/cctoken.bundle.js" }],
+      ["GET the module", { path: "/host/embed/cctoken.wasm" }],
+    ]) {
+      for (const [how, secret] of [["without the secret", null], ["with a wrong secret", wrong]]) {
+        const headers = { ...init.headers, ...(secret ? { "X-Cctoken-Explorer-Token": secret } : {}) };
+        const res = await fetch(`${explore.origin}${init.path}`, { method: init.method ?? "GET", headers, body: init.body });
+        const text = await res.text();
+        assert.equal(res.status, 403, `${what} ${how}: ${res.status}`);
+        assert.match(text, /open the URL cctoken explore printed/, `${what} ${how}`);
+        assert.ok(!text.includes("alice-secret-1") && !text.includes(explore.secret), `${what} ${how}: no secret in the answer`);
+      }
+    }
+    assert.deepEqual(await stats(providerB), before, "the relay sent nothing to the token endpoint");
+    // With the secret, /preset answers (and holds the inline secret).
+    const ok = await fetch(`${explore.origin}/preset`, { headers: { "X-Cctoken-Explorer-Token": explore.secret } });
+    assert.equal(ok.status, 200);
+    assert.match(await ok.text(), /alice-secret-1/);
+
+    // The browser, sent to the explorer without the secret, sees the 403 and what to do.
+    const tab = await context.newPage();
+    try {
+      const res = await tab.goto(`${explore.origin}/`);
+      assert.equal(res.status(), 403);
+      assert.match(await tab.textContent("body"), /open the URL cctoken explore printed/);
+    } finally {
+      await tab.close();
+    }
   });
 
   it("ran without page errors", () => {

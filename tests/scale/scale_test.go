@@ -70,6 +70,7 @@ type proc struct {
 	cmd            *exec.Cmd
 	stdout, stderr bytes.Buffer
 	done           chan struct{}
+	ready          string // a file the worker creates once it has its first token
 }
 
 type workerConfig struct {
@@ -83,7 +84,7 @@ type workerConfig struct {
 
 func spawn(t testing.TB, c workerConfig) *proc {
 	t.Helper()
-	p := &proc{done: make(chan struct{})}
+	p := &proc{done: make(chan struct{}), ready: filepath.Join(t.TempDir(), "ready")}
 	p.cmd = exec.Command(os.Args[0], "-test.run=^$")
 	p.cmd.Env = append(os.Environ(),
 		"CCTOKEN_SCALE_WORKER=1",
@@ -93,6 +94,7 @@ func spawn(t testing.TB, c workerConfig) *proc {
 		"SCALE_LOCK_MS="+strconv.Itoa(c.lockMS),
 		"SCALE_GOROUTINES="+strconv.Itoa(max(c.goroutines, 1)),
 		"SCALE_PAUSE_MS="+strconv.Itoa(int(c.pause.Milliseconds())),
+		"SCALE_READY="+p.ready,
 	)
 	if c.watch {
 		p.cmd.Env = append(p.cmd.Env, "SCALE_WATCH=1")
@@ -111,6 +113,30 @@ func spawn(t testing.TB, c workerConfig) *proc {
 		}
 	})
 	return p
+}
+
+// waitReady waits until every worker has got its first token, so that a
+// test's fault starts when all of them are running, however slowly a busy
+// machine starts processes.
+func waitReady(t *testing.T, procs []*proc, within time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for _, p := range procs {
+		for {
+			if _, err := os.Stat(p.ready); err == nil {
+				break
+			}
+			select {
+			case <-p.done:
+				t.Fatalf("worker exited before its first token:\n%s", p.stderr.String())
+			default:
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("worker not ready within %v", within)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
 }
 
 // wait waits for the worker's report; a worker that fails or prints no
@@ -239,7 +265,8 @@ func TestRedisStopAndRestart(t *testing.T) {
 	for range 4 {
 		procs = append(procs, spawn(t, workerConfig{preset: s.preset, store: s.redis.URL(), run: 10 * time.Second, lockMS: 2000, goroutines: 2, pause: 5 * time.Millisecond}))
 	}
-	time.Sleep(2500 * time.Millisecond)
+	waitReady(t, procs, 30*time.Second)
+	time.Sleep(1500 * time.Millisecond)
 	s.redis.Stop()
 	down := time.Now()
 	time.Sleep(2500 * time.Millisecond)

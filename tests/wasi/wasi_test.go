@@ -13,9 +13,11 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
 	"errors"
@@ -44,6 +46,11 @@ import (
 )
 
 var (
+	// fedKey signs the "platform's" workload JWT of fedClient, which the
+	// server knows by its public JWK: a federated client assertion read
+	// from a file.
+	fedKey      = mustECKey()
+	fedClient   = oidctest.Client{ID: "wasi-federated", AuthMethod: oidctest.AuthPrivateKeyJWT, Scopes: []string{"read"}, JWKS: []map[string]any{publicJWK(fedKey)}}
 	svcClient   = oidctest.Client{ID: "wasi-svc", Secret: "wasi-secret-1 +&%", AuthMethod: oidctest.AuthBasic, Scopes: []string{"read"}}
 	postClient  = oidctest.Client{ID: "wasi-post", Secret: "wasi-secret-2", AuthMethod: oidctest.AuthPost, Scopes: []string{"read", "write"}}
 	wrongClient = oidctest.Client{ID: "wasi-wrong", Secret: "the-right-one", AuthMethod: oidctest.AuthBasic, Scopes: []string{"read"}}
@@ -91,7 +98,7 @@ func TestCommand(t *testing.T) {
 		go func() { defer wg.Done(); build() }() // a failure is reported below
 	}
 	srv := oidctest.Start(t, oidctest.Options{
-		Clients:           []oidctest.Client{svcClient, postClient, wrongClient},
+		Clients:           []oidctest.Client{svcClient, postClient, wrongClient, fedClient},
 		AccessTokenTTL:    300,
 		StrictAuthMethods: true,
 	})
@@ -208,6 +215,42 @@ func TestCommand(t *testing.T) {
 		}
 		if active, id, scope := f.srv.Introspect(t, strings.TrimSpace(w.stdout), svcClient); !active || id != svcClient.ID || scope != "read" {
 			t.Errorf("the WASI command's token: active %v, client %q, scope %q", active, id, scope)
+		}
+	})
+
+	t.Run("client_assertion_file", func(t *testing.T) {
+		t.Parallel()
+		write("workload.jwt", signES256(t, fedKey, map[string]any{"iss": fedClient.ID, "sub": fedClient.ID, "aud": srv.TokenURL,
+			"iat": time.Now().Unix(), "exp": time.Now().Add(5 * time.Minute).Unix(), "jti": "wasi-fed-1"})+"\n")
+		write("federated.yaml", `preset:
+- type: oauth_client_credentials
+  url: `+srv.TokenURL+`
+  users:
+  - username: wl
+    client_id: `+fedClient.ID+`
+    client_assertion_file: `+f.path("workload.jwt")+`
+    scopes: [read]
+`)
+		w := f.wasm(t, nil, "token", f.path("federated.yaml"))
+		if w.code != 0 || w.stderr != "" {
+			t.Fatalf("token with client_assertion_file:\n%v", w)
+		}
+		if active, id, _ := f.srv.Introspect(t, strings.TrimSpace(w.stdout), svcClient); !active || id != fedClient.ID {
+			t.Errorf("the WASI command's federated token: active %v, client %q", active, id)
+		}
+		// A file outside the preopened directory cannot be read: a clear
+		// error naming the field, and nothing sent.
+		write("elsewhere.yaml", strings.Replace(`preset:
+- type: oauth_client_credentials
+  url: `+srv.TokenURL+`
+  users:
+  - username: wl
+    client_id: `+fedClient.ID+`
+    client_assertion_file: /nonexistent/workload.jwt
+`, "\r", "", -1))
+		w = f.wasm(t, nil, "token", f.path("elsewhere.yaml"))
+		if w.code == 0 || !strings.Contains(w.stderr, "client_assertion_file") || !strings.Contains(w.stderr, "nothing was sent") {
+			t.Errorf("unreadable file:\n%v", w)
 		}
 	})
 
@@ -558,4 +601,35 @@ func TestStubbedSockets(t *testing.T) {
 	if stdout.String() != "" || stderr.String() != want {
 		t.Errorf("with stubbed sockets: want\n%s\ngot stdout %q, stderr\n%s", want, stdout.String(), stderr.String())
 	}
+}
+
+func mustECKey() *ecdsa.PrivateKey {
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		panic(err)
+	}
+	return k
+}
+
+func publicJWK(k *ecdsa.PrivateKey) map[string]any {
+	pub, _ := k.PublicKey.Bytes()
+	return map[string]any{"kty": "EC", "crv": "P-256", "alg": "ES256", "kid": "wasi-fed",
+		"x": base64.RawURLEncoding.EncodeToString(pub[1:33]), "y": base64.RawURLEncoding.EncodeToString(pub[33:])}
+}
+
+// signES256 makes a compact JWS of claims, as a platform signs a
+// workload's token.
+func signES256(t *testing.T, k *ecdsa.PrivateKey, claims map[string]any) string {
+	h, _ := json.Marshal(map[string]any{"alg": "ES256", "typ": "JWT", "kid": "wasi-fed"})
+	c, _ := json.Marshal(claims)
+	in := base64.RawURLEncoding.EncodeToString(h) + "." + base64.RawURLEncoding.EncodeToString(c)
+	d := sha256.Sum256([]byte(in))
+	r, sv, err := ecdsa.Sign(rand.Reader, k, d[:])
+	if err != nil {
+		t.Fatal(err)
+	}
+	sig := make([]byte, 64)
+	r.FillBytes(sig[:32])
+	sv.FillBytes(sig[32:])
+	return in + "." + base64.RawURLEncoding.EncodeToString(sig)
 }

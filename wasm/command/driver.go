@@ -61,6 +61,16 @@ func (d *driver) run(ctx context.Context, first func(*engine.Engine) engine.Step
 				}
 			}
 			s = d.eng.Resume(s.Task, engine.Input{Env: env})
+		case s.File != nil:
+			// A credential file (client_assertion_file, a certificate path),
+			// read afresh for every token request; it must be under a
+			// preopened directory.
+			b, err := readLimited(s.File.Path, 64<<10)
+			if err != nil {
+				s = d.eng.Resume(s.Task, engine.Input{Failure: &httpmsg.Failure{Kind: "file", Message: err.Error() + " (the runtime must preopen its directory, e.g. --dir)"}})
+			} else {
+				s = d.eng.Resume(s.Task, engine.Input{File: &engine.FileReply{Content: string(b)}})
+			}
 		case s.Error != nil:
 			return nil, s.Error
 		default:
@@ -131,4 +141,18 @@ func preopenHint(err error) string {
 		return " (the file must be inside a directory the runtime preopens by its absolute path: wasirun --dir /abs/dir, wasmedge --dir /abs/dir:/abs/dir)"
 	}
 	return ""
+}
+
+// readLimited reads at most max+1 bytes of a file; the engine refuses a
+// larger one. Errors name the path's problem, not its content.
+func readLimited(path string, max int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		if pe, ok := err.(*os.PathError); ok {
+			return nil, pe.Err
+		}
+		return nil, err
+	}
+	defer f.Close()
+	return io.ReadAll(io.LimitReader(f, max+1))
 }

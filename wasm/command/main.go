@@ -131,6 +131,7 @@ func (c *cmd) lint(args []string) error {
 		return err
 	}
 	res := engine.New(nil).Lint(text, preset.WithUsername(*user)).Result.(engine.LintResult)
+	cliout.Hints(c.stdout, pos[0], issuesOf(res.Hints))
 	if len(res.Issues) > 0 {
 		cliout.Issues(c.stdout, pos[0], issuesOf(res.Issues))
 		return exitError(1)

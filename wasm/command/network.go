@@ -23,7 +23,7 @@ import (
 // errNoSockets is what the command says when the runtime links the socket
 // functions but they do not work. (A runtime that lacks them altogether
 // refuses to instantiate the module, before any of its code runs; see
-// README.md for what that looks like.)
+// docs/wasi.md for what that looks like.)
 var errNoSockets = errors.New("cctoken: this WASI runtime has no socket extensions, so the command cannot reach the token endpoint; " +
 	"run it under a runtime with WasmEdge's socket extensions: WasmEdge, or wasirun (github.com/stealthrocket/wasi-go)")
 

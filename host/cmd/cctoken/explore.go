@@ -53,7 +53,10 @@ func (e *cliEnv) explore(args []string) error {
 	if err != nil {
 		return usageError("cctoken explore: " + err.Error())
 	}
-	fmt.Fprintf(e.stdout, "cctoken API explorer: http://%s/\n", ln.Addr())
+	// The URL holds the per-launch secret every request must carry; the
+	// explorer refuses anything without it (docs/explorer-security.md).
+	fmt.Fprintf(e.stdout, "cctoken API explorer: %s\n", srv.URL(ln.Addr().String()))
+	fmt.Fprintln(e.stdout, "Open that URL: it holds this launch's secret, which every request to the explorer needs; do not share it.")
 	if len(origins) > 0 {
 		fmt.Fprintf(e.stdout, "The relay forwards to the token URLs of the loaded preset and to %s.\n", origins.String())
 	} else {

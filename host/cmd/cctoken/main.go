@@ -153,11 +153,15 @@ func (e *cliEnv) client(file string) (*host.Client, error) {
 }
 
 func printIssues(w io.Writer, file string, issues []host.Issue) {
+	cliout.Issues(w, file, cliIssues(issues))
+}
+
+func cliIssues(issues []host.Issue) []cliout.Issue {
 	out := make([]cliout.Issue, len(issues))
 	for i, is := range issues {
 		out[i] = cliout.Issue{Field: is.Field, Line: is.Line, Column: is.Column, Message: is.Message}
 	}
-	cliout.Issues(w, file, out)
+	return out
 }
 
 func (e *cliEnv) lint(args []string) error {
@@ -174,10 +178,11 @@ func (e *cliEnv) lint(args []string) error {
 	if err != nil {
 		return err
 	}
-	issues, err := host.Lint(e.ctx, text, host.WithUsername(*user))
+	issues, hints, err := host.LintHints(e.ctx, text, host.WithUsername(*user))
 	if err != nil {
 		return err
 	}
+	cliout.Hints(e.stdout, pos[0], cliIssues(hints))
 	if len(issues) > 0 {
 		printIssues(e.stdout, pos[0], issues)
 		return exitError(1)

@@ -637,3 +637,13 @@ func TestRequest(t *testing.T) {
 		}
 	})
 }
+
+// TestLintHints: a provider's rules that a preset breaks are printed as
+// hints, and the document is still ok (exit 0).
+func TestLintHints(t *testing.T) {
+	doc := "preset:\n- type: oauth_client_credentials\n  url: https://login.microsoftonline.com/contoso/oauth2/v2.0/token\n  users:\n  - username: svc\n    client_id: app\n    client_secret: ${env:S}\n    scopes: [User.Read]\n"
+	r := cctoken(t, doc, "lint", "-")
+	if r.code != 0 || !strings.Contains(r.stdout, "-:8:") || !strings.Contains(r.stdout, "preset[0].users[0].scopes: hint: Microsoft Entra ID") || !strings.HasSuffix(r.stdout, "-: ok\n") {
+		t.Fatalf("exit %d, stdout:\n%s", r.code, r.stdout)
+	}
+}

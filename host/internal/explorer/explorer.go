@@ -5,6 +5,9 @@
 //
 // # Routes
 //
+// Every route needs the per-launch secret (below); the printed URL is
+// http://127.0.0.1:PORT/?token=SECRET.
+//
 //	GET  /, /index.html              the page
 //	GET  /js/dist/cctoken.bundle.js  the JavaScript glue, bundled
 //	GET  /host/embed/cctoken.wasm    the module
@@ -35,11 +38,30 @@
 // http:// or https:// URL, the same checks the module makes before it uses
 // the metadata. Learned token URLs share the bound of registered ones.
 //
+// A token_endpoint with plain http:// is learned only when its host is
+// loopback (localhost, 127.0.0.0/8, ::1), as the module decides for a
+// preset's url, or when the issuer itself is http:// off loopback (which a
+// preset allows only with insecure: true): otherwise the relay would send a
+// client secret unencrypted to wherever the metadata points.
+//
 // Anything else is refused with 403 and a JSON error. Every route checks
 // that the Host header names the explorer itself on a loopback address
 // (against DNS rebinding), and every POST must come from the explorer's own
 // page: an Origin header equal to http://HOST, Sec-Fetch-Site (when sent)
 // same-origin, and a JSON content type, which a cross-site form cannot send.
+//
+// # The per-launch secret
+//
+// The Host and Origin checks keep web pages out, not other processes or
+// users of the machine, which can reach the port. So every route, static
+// files included, also wants the secret New draws (256 bits from
+// crypto/rand), either in the query as ?token=SECRET (the URL `cctoken
+// explore` prints, and the page's import of the bundle) or in the header
+// X-Cctoken-Explorer-Token (the page's fetches). It is compared in constant
+// time; without it the answer is 403 secret_required, saying to open the
+// printed URL. No cookie carries it: browsers send a cookie of 127.0.0.1 to
+// every port of that host, so it would reach any other local server the
+// browser visits. docs/explorer-security.md has the reasons.
 //
 // The relay answers 200 with an envelope for every response the target gave,
 // whatever its status:
@@ -58,7 +80,9 @@ package explorer
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -69,6 +93,7 @@ import (
 	"mime"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"regexp"
 	"slices"
@@ -93,8 +118,17 @@ const (
 	maxRegistered = 64
 )
 
+// SecretHeader is the request header the page sends the per-launch
+// secret in; SecretParam the query parameter that carries it in URLs.
+const (
+	SecretHeader = "X-Cctoken-Explorer-Token"
+	SecretParam  = "token"
+)
+
 // Server serves the explorer. It is an http.Handler.
 type Server struct {
+	secret   string          // the per-launch secret, base64url
+	secretH  [32]byte        // its SHA-256, what requests are compared with
 	origins  map[string]bool // allowed API origins, normalized
 	client   *http.Client
 	log      *slog.Logger
@@ -187,6 +221,12 @@ func New(preset []byte, allowedOrigins []string, opts ...Option) (*Server, error
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		},
 	}
+	var raw [32]byte
+	if _, err := rand.Read(raw[:]); err != nil {
+		return nil, fmt.Errorf("cannot draw the explorer's secret: %v", err)
+	}
+	s.secret = base64.RawURLEncoding.EncodeToString(raw[:])
+	s.secretH = sha256.Sum256([]byte(s.secret))
 	for _, o := range allowedOrigins {
 		n, err := NormalizeOrigin(o)
 		if err != nil {
@@ -211,6 +251,27 @@ func New(preset []byte, allowedOrigins []string, opts ...Option) (*Server, error
 		return nil, err
 	}
 	return s, nil
+}
+
+// Secret is the per-launch secret every request must carry.
+func (s *Server) Secret() string { return s.secret }
+
+// URL is the address to open in a browser for a server listening on addr
+// (host:port): the page, with the secret.
+func (s *Server) URL(addr string) string {
+	return "http://" + addr + "/?" + SecretParam + "=" + s.secret
+}
+
+// hasSecret reports whether r carries the per-launch secret, in the header
+// or the query. Both sides are hashed first, so the comparison takes the
+// same time whatever was sent.
+func (s *Server) hasSecret(r *http.Request) bool {
+	given := r.Header.Get(SecretHeader)
+	if given == "" {
+		given = r.URL.Query().Get(SecretParam)
+	}
+	sum := sha256.Sum256([]byte(given))
+	return subtle.ConstantTimeCompare(sum[:], s.secretH[:]) == 1 && given != ""
 }
 
 // SetPreset replaces the command line preset, for `cctoken explore
@@ -424,6 +485,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			"the explorer only answers requests addressed to itself on a loopback address; open the URL cctoken explore printed")
 		return
 	}
+	if !s.hasSecret(r) {
+		writeError(w, http.StatusForbidden, "secret_required",
+			"this explorer answers only requests that carry its per-launch secret: open the URL cctoken explore printed when it started (http://"+r.Host+"/?"+SecretParam+"=…)")
+		return
+	}
 	switch r.URL.Path {
 	case "/relay":
 		switch r.Method {
@@ -594,8 +660,8 @@ func (s *Server) addTokenURLs(urls []string) {
 
 // learn takes the token endpoint from a metadata answer fetched for one of
 // issuers, when the answer names one of them exactly and the endpoint is an
-// absolute http:// or https:// URL, and says what it learned ("" for
-// nothing).
+// absolute https:// URL, or http:// to a loopback host or from an http://
+// issuer, and says what it learned ("" for nothing).
 func (s *Server) learn(issuers []string, body []byte) string {
 	var doc struct {
 		Issuer        *string `json:"issuer"`
@@ -608,12 +674,35 @@ func (s *Server) learn(issuers []string, body []byte) string {
 	if err != nil || !u.IsAbs() || u.User != nil || u.Fragment != "" || u.RawFragment != "" {
 		return ""
 	}
+	if strings.EqualFold(u.Scheme, "http") && !isLoopback(u.Hostname()) && !insecureIssuer(*doc.Issuer) {
+		s.log.Warn("relay refused a token URL from metadata: plain http:// to a host that is not this machine would send the client secret unencrypted",
+			"issuer", *doc.Issuer, "token_url", redacted(u))
+		return ""
+	}
 	cu, ok := canonicalURL(*doc.TokenEndpoint)
 	if !ok {
 		return ""
 	}
 	s.addTokenURLs([]string{cu})
 	return redacted(u)
+}
+
+// insecureIssuer reports an http:// issuer off loopback, which the module
+// takes only from a preset with insecure: true; that preset's metadata may
+// then name an http:// token endpoint anywhere, as the module allows.
+func insecureIssuer(name string) bool {
+	u, err := url.Parse(name)
+	return err == nil && strings.EqualFold(u.Scheme, "http") && !isLoopback(u.Hostname())
+}
+
+// isLoopback reports hosts that never leave the machine, the module's
+// rule for plain http: localhost, 127.0.0.0/8 and ::1.
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.Unmap().IsLoopback()
 }
 
 func (s *Server) allowedTokenURLs() []string {

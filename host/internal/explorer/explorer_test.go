@@ -74,11 +74,27 @@ func post(t *testing.T, h http.Handler, path string, body any, mod ...func(*http
 	r.Header.Set("Origin", "http://"+self)
 	r.Header.Set("Sec-Fetch-Site", "same-origin")
 	r.Header.Set("Content-Type", "application/json")
+	if s, ok := h.(*Server); ok {
+		r.Header.Set(SecretHeader, s.Secret())
+	}
 	for _, m := range mod {
 		m(r)
 	}
 	w := httptest.NewRecorder()
 	h.ServeHTTP(w, r)
+	return w
+}
+
+// get sends a GET to the explorer with its secret, as its page would.
+func get(s *Server, path string, mod ...func(*http.Request)) *httptest.ResponseRecorder {
+	r := httptest.NewRequest(http.MethodGet, path, nil)
+	r.Host = self
+	r.Header.Set(SecretHeader, s.Secret())
+	for _, m := range mod {
+		m(r)
+	}
+	w := httptest.NewRecorder()
+	s.ServeHTTP(w, r)
 	return w
 }
 
@@ -251,10 +267,7 @@ func TestRelayOnlyServesItsOwnPage(t *testing.T) {
 		t.Fatalf("upstream got %d requests", n)
 	}
 	// The page itself is not served under a foreign Host either.
-	r := httptest.NewRequest(http.MethodGet, "/", nil)
-	r.Host = "attacker.example"
-	w := httptest.NewRecorder()
-	s.ServeHTTP(w, r)
+	w := get(s, "/", func(r *http.Request) { r.Host = "attacker.example" })
 	if w.Code != http.StatusForbidden {
 		t.Fatalf("page under a foreign Host: %d", w.Code)
 	}
@@ -279,6 +292,7 @@ func TestServePinsTheHost(t *testing.T) {
 	} {
 		req, _ := http.NewRequest(http.MethodGet, "http://"+ln.Addr().String()+"/relay", nil)
 		req.Host = host
+		req.Header.Set(SecretHeader, s.Secret())
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)
@@ -349,10 +363,7 @@ func TestServesThePageTheBundleAndTheModule(t *testing.T) {
 		"/host/embed/cctoken.wasm":   "application/wasm",
 		"/preset":                    "text/plain; charset=utf-8",
 	} {
-		r := httptest.NewRequest(http.MethodGet, path, nil)
-		r.Host = self
-		w := httptest.NewRecorder()
-		s.ServeHTTP(w, r)
+		w := get(s, path)
 		if w.Code != http.StatusOK || w.Header().Get("Content-Type") != ctype || w.Body.Len() == 0 {
 			t.Errorf("%s: %d %q (%d bytes)", path, w.Code, w.Header().Get("Content-Type"), w.Body.Len())
 		}
@@ -360,11 +371,7 @@ func TestServesThePageTheBundleAndTheModule(t *testing.T) {
 			t.Errorf("CSP %q", w.Header().Get("Content-Security-Policy"))
 		}
 	}
-	r := httptest.NewRequest(http.MethodGet, "/../go.mod", nil)
-	r.Host = self
-	w := httptest.NewRecorder()
-	s.ServeHTTP(w, r)
-	if w.Code != http.StatusNotFound {
+	if w := get(s, "/../go.mod"); w.Code != http.StatusNotFound {
 		t.Errorf("/../go.mod: %d", w.Code)
 	}
 }
@@ -507,10 +514,7 @@ func TestRelayFetchesIssuerMetadataAndLearnsTheTokenEndpoint(t *testing.T) {
 	}
 
 	// GET /relay says so.
-	r := httptest.NewRequest(http.MethodGet, "/relay", nil)
-	r.Host = self
-	w := httptest.NewRecorder()
-	s.ServeHTTP(w, r)
+	w := get(s, "/relay")
 	var info struct {
 		TokenURLs    []string `json:"token_urls"`
 		MetadataURLs []string `json:"metadata_urls"`
@@ -576,12 +580,7 @@ func TestSetPresetReplacesThePresetAndItsTokenURLs(t *testing.T) {
 		return post(t, s, "/relay", map[string]any{"method": "POST", "url": up.URL + path, "body": "grant_type=client_credentials"}).Code
 	}
 	served := func() string {
-		r := httptest.NewRequest(http.MethodGet, "/preset", nil)
-		r.Host = self
-		r.Header.Set("Sec-Fetch-Site", "same-origin")
-		w := httptest.NewRecorder()
-		s.ServeHTTP(w, r)
-		return w.Body.String()
+		return get(s, "/preset", func(r *http.Request) { r.Header.Set("Sec-Fetch-Site", "same-origin") }).Body.String()
 	}
 	if relayed("/old") != http.StatusOK || relayed("/new") != http.StatusForbidden {
 		t.Fatal("before: the old token URL only")

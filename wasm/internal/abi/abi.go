@@ -44,6 +44,8 @@ type Call struct {
 	DPoPNonce string `json:"dpop_nonce,omitempty"` // challenge
 	// StoreReply answers a store effect (resume).
 	StoreReply *engine.StoreReply `json:"store_reply,omitempty"`
+	// File answers a file effect (resume): the content the host read.
+	File *engine.FileReply `json:"file,omitempty"`
 }
 
 // Answer is every operation's output: exactly one of Result, Error, HTTP or
@@ -55,6 +57,7 @@ type Answer struct {
 	HTTP   *httpmsg.Request `json:"http,omitempty"`
 	Env    []string         `json:"env,omitempty"`
 	Store  *engine.StoreOp  `json:"store,omitempty"`
+	File   *engine.FileRead `json:"file,omitempty"`
 }
 
 // VersionResult answers the "version" op.
@@ -126,7 +129,7 @@ func (d *Dispatcher) answer(in []byte) (a Answer) {
 	default:
 		return badRequest("unknown op; use one of version, lint, load, convert, users, token, sign, invalidate, challenge, resume")
 	}
-	return Answer{Result: s.Result, Error: s.Error, Task: s.Task, HTTP: s.HTTP, Env: s.Env, Store: s.Store}
+	return Answer{Result: s.Result, Error: s.Error, Task: s.Task, HTTP: s.HTTP, Env: s.Env, Store: s.Store, File: s.File}
 }
 
 func badRequest(msg string) Answer {

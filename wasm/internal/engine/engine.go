@@ -65,6 +65,7 @@ type Step struct {
 	HTTP   *httpmsg.Request
 	Env    []string
 	Store  *StoreOp
+	File   *FileRead
 }
 
 // Input is what the host hands back to a waiting task: the environment
@@ -74,6 +75,7 @@ type Input struct {
 	Response *httpmsg.Response
 	Failure  *httpmsg.Failure
 	Store    *StoreReply
+	File     *FileReply
 }
 
 type task struct {
@@ -107,7 +109,7 @@ func (e *Engine) Lint(text []byte, opts ...preset.Option) Step {
 	if issues == nil {
 		issues = preset.Errors{}
 	}
-	return Step{Result: LintResult{Issues: issues}}
+	return Step{Result: LintResult{Issues: issues, Hints: preset.LintHints(text, opts...)}}
 }
 
 // Load reads a preset document, or a document package preset imports (a
@@ -259,6 +261,9 @@ func (e *Engine) Token(req TokenRequest) Step {
 // requestToken asks the host to send acct's token request. retried is set
 // for the one retry with a fresh DPoP nonce.
 func (e *Engine) requestToken(acct *preset.Account, key string, now time.Time, retried bool) Step {
+	if f := credentialFile(acct); f != nil {
+		return e.readCredential(acct, f, func(a *preset.Account) Step { return e.requestToken(a, key, e.now(), retried) })
+	}
 	httpReq, err := oauth.TokenRequest(acct, now, e.random)
 	if err != nil {
 		return fail(signingFailed(err, acct))
@@ -268,7 +273,7 @@ func (e *Engine) requestToken(acct *preset.Account, key string, now time.Time, r
 	}
 	// The assertion, if any, is scrubbed from whatever the server answers.
 	var assertion string
-	if acct.Key != nil {
+	if acct.Key != nil || acct.FileAssertion != "" {
 		if form, err := url.ParseQuery(httpReq.Body); err == nil {
 			assertion = form.Get("client_assertion")
 		}

@@ -7,6 +7,9 @@ import (
 // LintResult lists every issue of a document; empty when it is clean.
 type LintResult struct {
 	Issues preset.Errors `json:"issues"`
+	// Hints are not errors: rules of a provider recognised from a token
+	// URL that the document breaks (preset.LintHints).
+	Hints preset.Errors `json:"hints,omitempty"`
 }
 
 // ConvertResult is a preset converted from a Keboola configuration, and the

@@ -117,6 +117,14 @@ func TokenRequest(a *preset.Account, now time.Time, random io.Reader) (httpmsg.R
 // seconds after iat, and jti is 16 random bytes, base64url, so a server can
 // refuse a replay.
 func Assertion(a *preset.Account, now time.Time, random io.Reader) (string, error) {
+	if a.AssertionFile != "" {
+		// The platform's JWT, which the engine read from the file for
+		// this request.
+		if a.FileAssertion == "" {
+			return "", errors.New("the client assertion from client_assertion_file was not read; this is a bug in the host or the engine")
+		}
+		return a.FileAssertion, nil
+	}
 	if a.Key == nil {
 		return "", errors.New("the account has no signing key for " + a.AuthMethod + "; load the preset again")
 	}
@@ -143,7 +151,17 @@ func Assertion(a *preset.Account, now time.Time, random io.Reader) (string, erro
 		"exp": iat + int64(assertionLifetime/time.Second),
 		"jti": base64.RawURLEncoding.EncodeToString(jti[:]),
 	}
-	jwt, err := a.Key.Sign(nil, claims, random)
+	var header map[string]any
+	if c := a.Certificate; c != nil {
+		// The certificate by thumbprint (RFC 7515 §4.1.8), as Entra ID
+		// wants; x5t (SHA-1) too with RS256, which older servers look
+		// the certificate up by (§4.1.7).
+		header = map[string]any{"x5t#S256": c.X5tS256}
+		if a.Key.Alg == "RS256" {
+			header["x5t"] = c.X5t
+		}
+	}
+	jwt, err := a.Key.Sign(header, claims, random)
 	if err != nil {
 		return "", errors.New("signing the client assertion failed: " + err.Error())
 	}

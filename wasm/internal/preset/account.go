@@ -104,6 +104,22 @@ type Account struct {
 	// AssertionAudience is AudienceTokenEndpoint, AudienceIssuer or
 	// AudienceBoth for the JWT methods, "" for the others.
 	AssertionAudience string
+	// Certificate is private_key's certificate given as PEM, parsed and
+	// checked at load; CertificateFile is its path when it is a file, which
+	// the engine asks the host to read before each token request.
+	// CertificateField is where it was written, for errors.
+	Certificate      *jose.Certificate
+	CertificateFile  string
+	CertificateField string
+	// AssertionFile is the path of a file holding a client assertion the
+	// platform issued (client_assertion_file); the engine asks the host to
+	// read it for every token request. AssertionField is where it was
+	// written, for errors.
+	AssertionFile  string
+	AssertionField string
+	// FileAssertion is the JWT read from AssertionFile for one token
+	// request; the engine sets it on its per-request copy, never at load.
+	FileAssertion string
 	// keyText is private_key as given, so errors can be scrubbed of it.
 	keyText string
 	// TLSClient is the client certificate the host presents on the token

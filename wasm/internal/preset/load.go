@@ -8,6 +8,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/goccy/go-yaml/ast"
 	"github.com/goccy/go-yaml/parser"
@@ -81,7 +82,10 @@ type loader struct {
 	names  map[string]bool // when set, collects the referenced variable names
 	parsed bool
 	issues Errors
-	users  map[string]string // username -> path of its first use
+	// hints (hints.go) are collected only by LintHints.
+	hints        Errors
+	collectHints bool
+	users        map[string]string // username -> path of its first use
 	// imported is the Keboola configuration the document turned out to
 	// be, once it has been read without issues of its own.
 	imported *keboola.Preset
@@ -400,12 +404,22 @@ func (l *loader) user(n ast.Node, pi, ui int, p *presetValues) (Account, bool) {
 	// mutual-TLS methods, a client_secret the client_secret_* ones.
 	_, hasKey := fs["private_key"]
 	_, hasSecret := fs["client_secret"]
+	// A client assertion from a file is private_key_jwt without a key:
+	// the platform signed it (RFC 7523 §2.2).
+	assertSrc := pick(s.assertion, p.assertion, credSource{})
+	hasAssertion := assertSrc.path != ""
+	if hasAssertion && !s.authMethod.set && !p.authMethod.set && p.issuer == "" {
+		a.AuthMethod = PrivateKeyJWT
+	}
 	undecided := a.AuthMethod == ""
-	keyAuth := a.AuthMethod == PrivateKeyJWT || (undecided && hasKey)
-	tlsAuth := IsTLSMethod(a.AuthMethod) || (undecided && !hasKey && !hasSecret && certSrc.path != "")
+	keyAuth := a.AuthMethod == PrivateKeyJWT || (undecided && (hasKey || hasAssertion))
+	tlsAuth := IsTLSMethod(a.AuthMethod) || (undecided && !hasKey && !hasSecret && !hasAssertion && certSrc.path != "")
 	required := []string{"username", "client_id", "client_secret"}
 	if keyAuth {
 		required = []string{"username", "client_id", "private_key"}
+		if hasAssertion {
+			required = []string{"username", "client_id"}
+		}
 		if f, ok := l.get(fs, "client_secret"); ok {
 			l.add(f.key, f.path, "client_secret is not used with auth_method: private_key_jwt, which signs with private_key instead; remove client_secret (or private_key).")
 		}
@@ -415,6 +429,9 @@ func (l *loader) user(n ast.Node, pi, ui int, p *presetValues) (Account, bool) {
 				l.add(f.key, f.path, key+" is used only with auth_method: private_key_jwt; set that auth_method, or remove "+key+".")
 			}
 		}
+	}
+	if hasAssertion {
+		l.assertionFile(&a, fs, assertSrc, certSrc)
 	}
 	var keyField field
 	var keyText text
@@ -475,14 +492,18 @@ func (l *loader) user(n ast.Node, pi, ui int, p *presetValues) (Account, bool) {
 			keyField, keyText = f, t
 		}
 	}
-	if keyAuth {
+	if keyAuth && !hasAssertion {
 		a.Key, a.keyText = l.privateKey(fs, keyField, keyText)
+	}
+	if cert := pick(s.certificate, p.certificate, credSource{}); cert.path != "" {
+		l.certificate(&a, cert, keyAuth && !hasAssertion)
 	}
 	if a.AuthMethod == ClientSecretJWT && a.ClientSecret != "" {
 		a.Key = jose.HS256([]byte(a.ClientSecret))
 	}
-	if f, ok := l.get(fs, "scopes"); ok {
-		a.Scopes = l.scopes(f)
+	scopesField, hasScopes := l.get(fs, "scopes")
+	if hasScopes {
+		a.Scopes = l.scopes(scopesField)
 	}
 	if f, ok := l.get(fs, "headers"); ok {
 		a.Headers = l.headers(f)
@@ -521,7 +542,73 @@ func (l *loader) user(n ast.Node, pi, ui int, p *presetValues) (Account, bool) {
 	a.RefreshSkew = pick(s.refreshSkew, p.refreshSkew, DefaultRefreshSkew)
 	a.DefaultTTL = pick(s.defaultTTL, p.defaultTTL, DefaultTTL)
 	a.RefreshAhead = pick(s.refreshAhead, p.refreshAhead, DefaultRefreshAhead)
+	l.providerHints(&a, scopesField, hasScopes, field{val: n, path: path})
 	return a, true
+}
+
+// assertionFile checks a client_assertion_file user: it authenticates
+// with the platform's JWT alone, so no other credential may be set.
+func (l *loader) assertionFile(a *Account, fs map[string]field, src credSource, tlsCert tlsSource) {
+	a.AssertionField = src.path
+	if a.AuthMethod != "" && a.AuthMethod != PrivateKeyJWT {
+		l.addOnce(src.n, src.path, "client_assertion_file sends the file's JWT as a client assertion (RFC 7523), which is auth_method private_key_jwt, not "+a.AuthMethod+"; set auth_method: private_key_jwt or leave auth_method out.")
+	}
+	for _, key := range []string{"private_key", "client_secret", "kid", "alg"} {
+		if f, ok := l.get(fs, key); ok {
+			l.add(f.key, f.path, key+" is not used with client_assertion_file, whose JWT authenticates the client on its own; remove "+key+" (or client_assertion_file).")
+		}
+	}
+	if tlsCert.path != "" {
+		l.addOnce(tlsCert.n, tlsCert.path, "tls_client_certificate is not used with client_assertion_file, whose JWT authenticates the client on its own; remove the client certificate (or client_assertion_file).")
+	}
+	if !src.bad {
+		a.AssertionFile = src.file
+	}
+}
+
+// certificate checks private_key's certificate: only with a private key;
+// given as PEM, it must be a certificate of that key and not expired now
+// (a file is checked the same way before each token request).
+func (l *loader) certificate(a *Account, src credSource, withKey bool) {
+	a.CertificateField = src.path
+	if !withKey {
+		l.addOnce(src.n, src.path, "certificate goes with private_key (auth_method private_key_jwt): it names the key's certificate in the assertion's header. Add private_key, or remove certificate.")
+		return
+	}
+	if src.bad || !src.known {
+		return
+	}
+	if src.file != "" {
+		a.CertificateFile = src.file
+		return
+	}
+	if a.Key == nil {
+		return // the key's own issue is reported
+	}
+	c, err := CheckCertificate([]byte(src.pem), a.Key, time.Now())
+	if err != nil {
+		l.add(src.n, src.path, "certificate "+err.Error()+src.from+".")
+		return
+	}
+	a.Certificate = c
+}
+
+// CheckCertificate reads a certificate for key and checks it is key's and
+// valid at now. Its errors start lower-case, to follow "certificate", and
+// never quote the input.
+func CheckCertificate(pemText []byte, key *jose.Key, now time.Time) (*jose.Certificate, error) {
+	c, err := jose.ParseCertificate(pemText)
+	switch {
+	case err != nil:
+		return nil, fmt.Errorf("is not a usable certificate: %s", strings.TrimSuffix(err.Error(), "."))
+	case !key.Certifies(c):
+		return nil, errors.New("is not a certificate of private_key (its public key is another key's); give the certificate issued for this private key")
+	case now.After(c.NotAfter):
+		return nil, fmt.Errorf("expired on %s; renew it and upload the new certificate to the authorization server", c.NotAfter.UTC().Format(time.RFC3339))
+	case now.Before(c.NotBefore):
+		return nil, fmt.Errorf("is not valid before %s", c.NotBefore.UTC().Format(time.RFC3339))
+	}
+	return c, nil
 }
 
 // tlsClient checks the user's client certificate and key, possibly

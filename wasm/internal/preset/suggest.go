@@ -4,7 +4,7 @@ import "strings"
 
 // Keys allowed at each level, in the order the documentation lists them.
 var (
-	settingKeys = []string{"auth_method", "basic_encoding", "assertion_audience", "dpop", "audience", "resource", "params", "refresh_skew", "default_ttl", "refresh_ahead", "tls_client_certificate", "tls_client_key"}
+	settingKeys = []string{"auth_method", "basic_encoding", "assertion_audience", "dpop", "audience", "resource", "params", "refresh_skew", "default_ttl", "refresh_ahead", "tls_client_certificate", "tls_client_key", "certificate", "client_assertion_file"}
 	presetKeys  = append([]string{"type", "name", "url", "issuer", "insecure", "users"}, settingKeys...)
 	userKeys    = append([]string{"username", "client_id", "client_secret", "private_key", "kid", "alg", "scopes", "headers", "cookies"}, settingKeys...)
 )

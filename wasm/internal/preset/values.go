@@ -44,6 +44,8 @@ type settings struct {
 	refreshAhead opt[float64]
 	tlsCert      opt[tlsSource]
 	tlsKey       opt[tlsSource]
+	certificate  opt[credSource]
+	assertion    opt[credSource]
 }
 
 func (l *loader) settings(fs map[string]field) settings {
@@ -129,7 +131,56 @@ func (l *loader) settings(fs map[string]field) settings {
 	if f, ok := l.get(fs, "tls_client_key"); ok {
 		s.tlsKey = opt[tlsSource]{l.pemOrFile(f, true), true}
 	}
+	if f, ok := l.get(fs, "certificate"); ok {
+		s.certificate = opt[credSource]{l.credential(f, true), true}
+	}
+	if f, ok := l.get(fs, "client_assertion_file"); ok {
+		s.assertion = opt[credSource]{l.credential(f, false), true}
+	}
 	return s
+}
+
+// credSource is a certificate or client_assertion_file as written: PEM
+// text (certificate only) or a file path the host reads.
+type credSource struct {
+	file, pem string
+	n         ast.Node
+	path      string
+	from      string // text.from() of the value, for messages
+	known     bool   // false when linting a reference
+	bad       bool   // reported already
+}
+
+// credential reads certificate (pemOK) or client_assertion_file. Messages
+// never repeat the value.
+func (l *loader) credential(f field, pemOK bool) credSource {
+	src := credSource{n: f.val, path: f.path, bad: true}
+	t, ok := l.text(f, true)
+	if !ok {
+		return src
+	}
+	src.from, src.bad, src.known = t.from(), false, t.known
+	if !t.known {
+		return src
+	}
+	v := strings.TrimSpace(t.s)
+	fix := "the path of the file the platform writes the workload's JWT to"
+	if pemOK {
+		fix = "the certificate as PEM text (usually ${env:NAME}) or the path of a PEM file"
+	}
+	switch {
+	case v == "":
+		l.add(f.val, f.path, f.name+" is empty"+t.from()+"; set it to "+fix+".")
+		src.bad = true
+	case pemOK && strings.HasPrefix(v, "-----BEGIN "):
+		src.pem = v
+	case strings.ContainsAny(v, "\n\r\x00"):
+		l.add(f.val, f.path, f.name+" is not a file path"+t.from()+"; set it to "+fix+".")
+		src.bad = true
+	default:
+		src.file = v
+	}
+	return src
 }
 
 // tlsSource is one half of a client certificate: a file path or PEM text.
