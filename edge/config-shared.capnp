@@ -38,7 +38,7 @@ const signer :Workerd.Worker = (
     (name = "routes.js", esModule = embed "src/routes.js"),
     (name = "token-owner.js", esModule = embed "src/token-owner.js"),
     (name = "cctoken", esModule = embed "../js/dist/cctoken.bundle.js"),
-    (name = "cctoken.wasm", wasm = embed "../host/embed/cctoken.wasm"),
+    (name = "cctoken/cctoken.wasm", wasm = embed "../host/embed/cctoken.wasm"),
   ],
   compatibilityDate = "2026-11-01",
   bindings = [

@@ -3,6 +3,9 @@
 /** The module ABI this host speaks (wasm/ABI.md): 1. */
 export declare const ABI_VERSION: 1;
 
+/** This package's version, the project's: `cctoken --version` prints the same. */
+export declare const VERSION: string;
+
 /**
  * Where the cctoken.wasm reactor comes from. A Response served as
  * application/wasm is compiled while it streams. A string or URL is fetched
@@ -27,7 +30,13 @@ export type EnvSource =
 
 export interface ClientOptions {
   preset: PresetSource;
-  wasm: WasmSource;
+  /**
+   * Default: the cctoken.wasm this package ships, read from the package's
+   * folder in Node and fetched as the asset a bundler made of it in
+   * browsers. Workers (workerd, Cloudflare) pass the module they import from
+   * "cctoken/cctoken.wasm". When given, it wins.
+   */
+  wasm?: WasmSource;
   /** Default: process.env where there is one, otherwise nothing is set. */
   env?: EnvSource;
   /** Used for token requests and client.fetch. Default: globalThis.fetch. */
@@ -265,4 +274,4 @@ export interface Client {
 export declare function createClient(options: ClientOptions): Promise<Client>;
 
 /** Every issue in a preset document (empty when clean); ${env:NAME} references are taken as set. */
-export declare function lint(text: PresetSource, options: { wasm: WasmSource }): Promise<Issue[]>;
+export declare function lint(text: PresetSource, options?: { wasm?: WasmSource }): Promise<Issue[]>;

@@ -16,6 +16,12 @@ import { WASI, File, OpenFile, ConsoleStdout } from "@bjorn3/browser_wasi_shim";
 /** The module ABI this host speaks (wasm/ABI.md). */
 export const ABI_VERSION = 1;
 
+/**
+ * The project's version (internal/version), which is also this package's:
+ * `cctoken --version` prints the same. A test keeps the three equal.
+ */
+export const VERSION = "0.1.0";
+
 /** Largest token endpoint body handed to the module (1 MiB). */
 const MAX_BODY = 1 << 20;
 const DEFAULT_TIMEOUT_MS = 30_000;
@@ -213,9 +219,7 @@ const compiledByURL = new Map();
  * @returns {Promise<WebAssembly.Module>}
  */
 async function compileModule(wasm) {
-  if (wasm === undefined || wasm === null) {
-    throw new TypeError("cctoken: the wasm option is required: a WebAssembly.Module, the bytes of cctoken.wasm, a Response or a URL");
-  }
+  if (wasm === undefined || wasm === null) return packagedModule();
   if (wasm instanceof WebAssembly.Module) return wasm;
   if (typeof wasm === "string" || (typeof URL !== "undefined" && wasm instanceof URL)) return compileURL(String(wasm));
   if (typeof wasm.then === "function") wasm = await wasm;
@@ -255,16 +259,56 @@ async function compileResponse(res) {
   }
 }
 
-function compileURL(url) {
+/**
+ * The module this package ships (cctoken.wasm beside this file), for a
+ * client created without the wasm option. Node, Deno and Bun read it from
+ * the installed package's folder; a bundler (Vite, webpack, Parcel, Rollup
+ * with an import.meta plugin, esbuild with the module as a copied entry
+ * point: see README.md) recognises the `new URL("./…", import.meta.url)`
+ * form below and serves the module as an asset, which is then fetched.
+ * Either way it is compiled once per process or page.
+ */
+function packagedModule() {
+  // workerd and Cloudflare Workers compile no WebAssembly from bytes at run
+  // time: the module has to arrive as a module import.
+  if (globalThis.navigator?.userAgent === "Cloudflare-Workers") {
+    throw new CctokenError('cctoken: workers compile no WebAssembly at run time, so pass the module: ' +
+      'import wasm from "cctoken/cctoken.wasm" and createClient({ preset, wasm })', { code: "bad_module" });
+  }
+  let url;
+  try {
+    url = new URL("./cctoken.wasm", import.meta.url);
+  } catch (err) {
+    throw new CctokenError("cctoken: this script does not know its own URL (import.meta.url), so it cannot find the " +
+      "cctoken.wasm it ships; bundle it as an ES module or pass the wasm option", { code: "bad_module" }, { cause: err });
+  }
+  return compileURL(url.href, true);
+}
+
+/** @param {string} url @param {boolean} [packaged] the module this package ships */
+function compileURL(url, packaged = false) {
   let p = compiledByURL.get(url);
   if (!p) {
     p = url.startsWith("file:") ? compileFile(url) : globalThis.fetch(url).then(compileResponse, (err) => {
       throw new CctokenError("cctoken: the wasm module could not be fetched", { code: "bad_module" }, { cause: err });
     });
+    if (packaged) p = p.catch((err) => { throw packagedError(url, err); });
     compiledByURL.set(url, p);
     p.catch(() => compiledByURL.delete(url));
   }
   return p;
+}
+
+/**
+ * The error of a packaged module that did not load: where it was looked
+ * for and the two ways out. A bundle whose module was not copied beside it
+ * ends here (HTTP 404).
+ */
+function packagedError(url, err) {
+  const what = err instanceof CctokenError ? err.message.replace(/^cctoken: /, "") : "it did not load";
+  const fix = url.startsWith("file:") ? "reinstall the package" : "serve it beside the bundle (js/README.md says how per bundler)";
+  return new CctokenError(`cctoken: the cctoken.wasm this package ships (${url}): ${what}; ${fix}, or pass the wasm option`,
+    { code: "bad_module", status: err?.status }, { cause: err });
 }
 
 async function compileFile(url) {
@@ -382,7 +426,9 @@ class Instance {
       throw crashError(err, output);
     }
     if (version !== ABI_VERSION) {
-      throw new CctokenError(`cctoken: the module speaks ABI version ${version}, this host speaks ${ABI_VERSION}; use matching versions`, { code: "bad_module" });
+      throw new CctokenError(`cctoken: the module speaks ABI version ${version}, but cctoken ${VERSION} for JavaScript speaks ` +
+        `ABI version ${ABI_VERSION}: leave out the wasm option to use the module this package ships, or install the ` +
+        "package version that matches your cctoken.wasm", { code: "bad_module" });
     }
     return new Instance(ex, output);
   }
@@ -1094,7 +1140,7 @@ function structuredCloneJSON(v) {
  * @returns {Promise<Client>}
  */
 export async function createClient(options) {
-  if (!options || typeof options !== "object") throw new TypeError("cctoken: createClient needs {preset, wasm}");
+  if (!options || typeof options !== "object") throw new TypeError("cctoken: createClient needs {preset}");
   const text = presetText(options.preset);
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   if (typeof timeoutMs !== "number" || !(timeoutMs > 0) || !Number.isFinite(timeoutMs)) {
@@ -1153,7 +1199,7 @@ export function tokenAnswer(tok) {
  * Checks a preset document and returns every issue in it (none when it is
  * clean). ${env:NAME} references are taken as set.
  * @param {PresetSource} text
- * @param {{wasm: WasmSource}} options
+ * @param {{wasm?: WasmSource}} [options] wasm: as for createClient
  * @returns {Promise<Issue[]>}
  */
 export async function lint(text, options) {
@@ -1170,7 +1216,7 @@ export async function lint(text, options) {
  * @typedef {string | ArrayBuffer | ArrayBufferView | object} PresetSource
  * @typedef {{scopes?: string[] | string, audience?: string, resource?: string[] | string, waitUntil?: (p: Promise<unknown>) => void}} TokenOptions
  * @typedef {{field: string, line?: number, column?: number, message: string}} Issue
- * @typedef {{preset: PresetSource, wasm: WasmSource,
+ * @typedef {{preset: PresetSource, wasm?: WasmSource,
  *   env?: Record<string, string | undefined> | ((name: string) => string | undefined | null | Promise<string | undefined | null>),
  *   fetch?: typeof fetch, timeoutMs?: number, onEvent?: (event: object) => void,
  *   readFile?: (path: string, info: {field: string}) => string | Uint8Array | Promise<string | Uint8Array>}} ClientOptions

@@ -5,7 +5,8 @@
 # then runs the JavaScript tests, the edge worker on workerd, the Go tests
 # (unit, fuzz seed corpora, end to end against a real authorization server,
 # the WASI command under wasirun, many processes sharing tokens through a
-# real redis-server) and the explorer in a real browser.
+# real redis-server), the explorer in a real browser and the npm package
+# installed from its tarball (Node, a browser bundle, workerd).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -53,3 +54,11 @@ echo "== browser test"
 # when it is missing. Screenshots: tests/out/explorer*.png.
 tests/browser/setup-chromium.sh
 node --test tests/browser/
+
+echo "== npm package test"
+# js/ packed with `npm pack` and installed from the tarball into an empty
+# project in a temporary folder; there, with no configuration, Node gets a
+# token, an esbuild bundle gets one in chromium, and a workerd worker
+# importing cctoken/cctoken.wasm signs a request; the TypeScript consumer
+# compiles with tsc --strict against the installed types.
+node --test --test-timeout=300000 tests/npm/

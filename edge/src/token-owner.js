@@ -12,7 +12,7 @@
 
 import { DurableObject } from "cloudflare:workers";
 import { CctokenError, createClient, tokenAnswer } from "cctoken";
-import wasm from "cctoken.wasm";
+import wasm from "cctoken/cctoken.wasm";
 
 /** How long an isolate waits for its Durable Object before fetching itself. */
 const OWNER_TIMEOUT_MS = 10_000;

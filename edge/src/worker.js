@@ -12,11 +12,12 @@
 //   TOKENS       optional Durable Object namespace of class TokenOwner:
 //                one object per (preset, user, token options) fetches and
 //                refreshes for every isolate (see token-owner.js).
-// The module binding "cctoken.wasm" is the cctoken reactor; edge runtimes
-// do not compile wasm from bytes at run time.
+// The cctoken reactor is imported from the package's subpath
+// "cctoken/cctoken.wasm" as a compiled module and passed as the wasm option:
+// edge runtimes do not compile wasm from bytes at run time.
 
 import { createClient } from "cctoken";
-import wasm from "cctoken.wasm";
+import wasm from "cctoken/cctoken.wasm";
 
 import { matchRoute, parseRoutes, sameOrigin, upstreamURL } from "./routes.js";
 import { ownerSource } from "./token-owner.js";

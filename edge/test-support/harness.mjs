@@ -124,7 +124,7 @@ export async function tempConfig(body) {
     (name = "routes.js", esModule = embed "src/routes.js"),
     (name = "token-owner.js", esModule = embed "src/token-owner.js"),
     (name = "cctoken", esModule = embed "cctoken.bundle.js"),
-    (name = "cctoken.wasm", wasm = embed "cctoken.wasm"),
+    (name = "cctoken/cctoken.wasm", wasm = embed "cctoken.wasm"),
   ]`;
   const file = path.join(dir, "config.capnp");
   await writeFile(file, `using Workerd = import "/workerd/workerd.capnp";\n${body({ modules, dir })}\n`);

@@ -9,7 +9,7 @@ import { after, before, describe, test } from "node:test";
 import { pathToFileURL } from "node:url";
 import util from "node:util";
 
-import { ABI_VERSION, CctokenError, createClient, lint, tokenAnswer } from "../cctoken.js";
+import { ABI_VERSION, CctokenError, VERSION, createClient, lint, tokenAnswer } from "../cctoken.js";
 import { captureConsole, closeAll, listen, preset, readBody, sendToken, sleep, waitFor, wasmModule, wasmPath } from "../test-support/helpers.js";
 
 const SECRET = "svc-secret-CANARY-7f3a";
@@ -103,7 +103,7 @@ describe("loading the module", () => {
       }
       await assert.rejects(lint("{}", { wasm: new Uint8Array([0, 1, 2, 3]) }), { name: "CctokenError", code: "bad_module" });
       await assert.rejects(lint("{}", { wasm: `${wasmSrv.url}/missing.wasm` }), { code: "bad_module", status: 404 });
-      await assert.rejects(lint("{}", {}), TypeError);
+      await assert.rejects(lint("{}", { wasm: 42 }), TypeError);
     } finally {
       await wasmSrv.close();
     }
@@ -113,6 +113,9 @@ describe("loading the module", () => {
     await assert.rejects(lint("{}", { wasm: fakeModule(2) }), (err) => {
       assert.equal(err.code, "bad_module");
       assert.match(err.message, /ABI version 2/);
+      // Names this package's version and ABI, and the way out.
+      assert.match(err.message, new RegExp(`cctoken ${VERSION.replaceAll(".", "\\.")} for JavaScript speaks ABI version 1`));
+      assert.match(err.message, /leave out the wasm option/);
       return true;
     });
     await assert.rejects(lint("{}", { wasm: fakeModule(1) }), { code: "module_crashed" });

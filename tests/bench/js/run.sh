@@ -58,4 +58,8 @@ for ((i = 0; i < cold_runs; i++)); do
 done
 fig client_start_with_compile_ms "$(awk '$1 == "start_ms" { print $2 }' "$out" | median)" ms
 fig client_start_with_compile_cpu_ms "$(awk '$1 == "start_cpu_ms" { print $2 }' "$out" | median)" ms
+
+# 5. What the npm package weighs, beside openid-client's.
+log "npm package size: cctoken packed from js/, openid-client as published"
+./pack-size.sh
 log "done, load average $(loadavg)"
