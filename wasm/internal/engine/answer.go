@@ -74,8 +74,10 @@ const (
 
 // AnswerResult says what the host does next: Action done (hand the answer
 // to the caller as is), retry or follow (send Method to URL with Headers,
-// without a body when DropBody). Invalidated: the module dropped the user's
-// tokens, so the host drops its memos of the user too.
+// without a body when DropBody). Invalidated: the request's token was
+// refused and the module no longer serves it (it dropped the user's tokens
+// if that one was still current), so the host drops its memos of the user
+// and tells any token source of its own.
 type AnswerResult struct {
 	Action      string            `json:"action"`
 	Reason      string            `json:"reason"`
@@ -159,8 +161,11 @@ func (e *Engine) answer401(r AnswerRequest, a Attempt, done func(string) Step) S
 			a.Nonce++
 			return e.retry(r, tr, ReasonNonce, false, a)
 		}
-		if !invalid || a.Token > 0 {
+		if !invalid {
 			// A nonce for a Bearer request: a new try would be the same.
+			return done(ReasonFinal)
+		}
+		if a.Token > 0 {
 			return done(ReasonRetriesUsed)
 		}
 		a.Token++
@@ -168,7 +173,7 @@ func (e *Engine) answer401(r AnswerRequest, a Attempt, done func(string) Step) S
 		if r.Authorization != "" && carried != tr.AccessToken {
 			// Another request replaced the refused token already (or the
 			// host's token came from elsewhere): use the current one.
-			return e.retry(r, tr, ReasonInvalidToken, false, a)
+			return e.retry(r, tr, ReasonInvalidToken, true, a)
 		}
 		e.Invalidate(r.User)
 		return e.then(e.Token(r.TokenRequest), func(tr TokenResult) Step {

@@ -104,7 +104,7 @@ func TestAnswerPolicy(t *testing.T) {
 		{name: "nonce always: one retry with the nonce", user: "d", api: always(apiAnswer{status: 401, www: nonceWWW, nonce: "n1"}), requests: 2, tokens: 1, reason: ReasonRetriesUsed, lastNonce: "n1"},
 		{name: "nonce, then 200", user: "d", api: seq(apiAnswer{status: 401, www: nonceWWW, nonce: "n1"}, apiAnswer{status: 200}), requests: 2, tokens: 1, reason: ReasonFinal, lastNonce: "n1"},
 		{name: "nonce challenge without a DPoP-Nonce", user: "d", api: always(apiAnswer{status: 401, www: nonceWWW}), requests: 1, tokens: 1, reason: ReasonFinal},
-		{name: "nonce challenge to a Bearer request", user: "b", api: always(apiAnswer{status: 401, www: nonceWWW, nonce: "n1"}), requests: 1, tokens: 1, reason: ReasonRetriesUsed},
+		{name: "nonce challenge to a Bearer request", user: "b", api: always(apiAnswer{status: 401, www: nonceWWW, nonce: "n1"}), requests: 1, tokens: 1, reason: ReasonFinal},
 		{name: "the issue's case: nonce, then invalid_token to everything", user: "d",
 			api:      seq(apiAnswer{status: 401, www: nonceWWW, nonce: "n1"}, apiAnswer{status: 401, www: `DPoP error="invalid_token"`, nonce: "n2"}),
 			requests: 3, tokens: 2, reason: ReasonRetriesUsed, lastNonce: "n2"},
@@ -206,7 +206,8 @@ func TestAnswerPolicy(t *testing.T) {
 }
 
 // A token retry after another request already replaced the refused token
-// uses the current one: no second token request.
+// uses the current one: no second token request, but the host is still
+// told to drop the refused token from its memos.
 func TestAnswerKeepsANewerToken(t *testing.T) {
 	e, _ := dpopLoaded(t)
 	tokens := 0
@@ -214,7 +215,7 @@ func TestAnswerKeepsANewerToken(t *testing.T) {
 	s := e.Answer(AnswerRequest{TokenRequest: TokenRequest{User: "b"}, Method: "GET", URL: "https://api.example.com/",
 		Status: 401, WWWAuth: invalidWWW, Authorization: "Bearer tok-old"})
 	r, _ := s.Result.(AnswerResult)
-	if s.HTTP != nil || r.Action != ActionRetry || r.Invalidated || r.Headers["Authorization"] != "Bearer tok-1" {
+	if s.HTTP != nil || r.Action != ActionRetry || !r.Invalidated || r.Headers["Authorization"] != "Bearer tok-1" {
 		t.Fatalf("answer = %+v %+v", s, r)
 	}
 	// The refused token is the current one: dropped, a new one fetched.
