@@ -68,6 +68,13 @@ func leftOrigin(req *http.Request) bool {
 	return false
 }
 
+// The canonical forms of DPoP's header names (Go spells them Dpop), so the
+// common path looks them up without canonicalising on every request.
+var (
+	dpopKey      = http.CanonicalHeaderKey("DPoP")
+	dpopNonceKey = http.CanonicalHeaderKey("DPoP-Nonce")
+)
+
 // Headers of a body, dropped when a redirect turns the request into a GET
 // (as fetch does).
 var bodyHeaders = []string{"Content-Type", "Content-Length", "Content-Encoding", "Content-Language", "Content-Location"}
@@ -153,7 +160,7 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 // a host may skip the answer call for every other answer, which keeps the
 // common path free of module calls).
 func mayAct(resp *http.Response) bool {
-	return resp.StatusCode == http.StatusUnauthorized || resp.Header.Get("DPoP-Nonce") != "" ||
+	return resp.StatusCode == http.StatusUnauthorized || len(resp.Header[dpopNonceKey]) > 0 ||
 		(resp.StatusCode >= 300 && resp.StatusCode < 400 && resp.Header.Get("Location") != "")
 }
 
@@ -174,7 +181,7 @@ func (t *transport) first(ctx context.Context, req *http.Request) (http.Header, 
 // addHeaders puts the user's headers on a request: they replace the
 // caller's of the same name, except Cookie, which is added to.
 func addHeaders(dst, add http.Header) {
-	dst.Del("DPoP")
+	delete(dst, dpopKey)
 	for k, vs := range add {
 		if k == "Cookie" && dst.Get("Cookie") != "" {
 			dst.Set("Cookie", dst.Get("Cookie")+"; "+vs[0])
