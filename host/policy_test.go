@@ -119,6 +119,7 @@ type sink struct {
 	*httptest.Server
 	mu   sync.Mutex
 	seen []http.Header
+	back string // where /bounce redirects to
 }
 
 // newSink listens on 127.0.0.1 and is addressed as localhost: another
@@ -128,7 +129,12 @@ func newSink(t *testing.T) (*sink, string) {
 	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.mu.Lock()
 		s.seen = append(s.seen, r.Header.Clone())
+		back := s.back
 		s.mu.Unlock()
+		if r.URL.Path == "/bounce" && back != "" {
+			http.Redirect(w, r, back, http.StatusFound)
+			return
+		}
 		io.WriteString(w, "sink")
 	}))
 	t.Cleanup(s.Close)
@@ -166,8 +172,18 @@ func TestTransportRedirectToAnotherOrigin(t *testing.T) {
 			srv, _ := countingTokens(t, typ)
 			away, awayURL := newSink(t)
 			api := newFaultAPI(t, func(n int, w http.ResponseWriter, r *http.Request) {
-				http.Redirect(w, r, awayURL+"/sink", http.StatusFound)
+				switch r.URL.Path {
+				case "/go":
+					http.Redirect(w, r, awayURL+"/sink", http.StatusFound)
+				case "/bounce":
+					http.Redirect(w, r, awayURL+"/bounce", http.StatusFound)
+				default:
+					io.WriteString(w, "back")
+				}
 			})
+			away.mu.Lock()
+			away.back = api.URL + "/back"
+			away.mu.Unlock()
 			c := newClient(t, presetFor(srv.URL, extra))
 
 			// A default http.Client follows; the hop goes out bare.
@@ -187,13 +203,32 @@ func TestTransportRedirectToAnotherOrigin(t *testing.T) {
 				t.Errorf("the API got %d requests", len(api.requests()))
 			}
 
+			// A chain that left the origin stays bare, even when it comes
+			// back: the module never decided to follow it.
+			resp, err = (&http.Client{Transport: c.Transport("svc", nil)}).Get(api.URL + "/bounce")
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ = io.ReadAll(resp.Body)
+			resp.Body.Close()
+			seen := api.requests()
+			if string(b) != "back" || len(seen) != 3 || seen[2].URL.Path != "/back" {
+				t.Fatalf("bounce: %q, API saw %d requests", b, len(seen))
+			}
+			if got := credentialsIn(seen[2].Header); got != nil {
+				t.Errorf("the hop back after leaving the origin carried %v", got)
+			}
+			if got := credentialsIn(away.headers()[1]); got != nil {
+				t.Errorf("the other origin received %v", got)
+			}
+
 			// HTTPClient does not follow it at all.
 			resp, err = c.HTTPClient("svc").Get(api.URL + "/go")
 			if err != nil {
 				t.Fatal(err)
 			}
 			resp.Body.Close()
-			if resp.StatusCode != 302 || resp.Header.Get("Location") != awayURL+"/sink" || len(away.headers()) != 1 {
+			if resp.StatusCode != 302 || resp.Header.Get("Location") != awayURL+"/sink" || len(away.headers()) != 2 {
 				t.Fatalf("HTTPClient: status %d, sink saw %d requests", resp.StatusCode, len(away.headers()))
 			}
 		})
