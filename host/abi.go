@@ -31,13 +31,17 @@ type call struct {
 	StoreReply *storeReply  `json:"store_reply,omitempty"`
 	// the content of a file the module asked for (files.go)
 	File *fileReply `json:"file,omitempty"`
-	// sign and challenge (DPoP)
-	Method    string `json:"method,omitempty"`
-	URL       string `json:"url,omitempty"`
-	DPoPNonce string `json:"dpop_nonce,omitempty"`
 	// metadata (discovery.go)
 	Issuer   string `json:"issuer,omitempty"`
 	Insecure bool   `json:"insecure,omitempty"`
+	// sign and answer
+	Method        string          `json:"method,omitempty"`
+	URL           string          `json:"url,omitempty"`
+	DPoPNonce     string          `json:"dpop_nonce,omitempty"`
+	Location      string          `json:"location,omitempty"`
+	Authorization string          `json:"authorization,omitempty"`
+	NoReplay      bool            `json:"no_replay,omitempty"`
+	Attempt       json.RawMessage `json:"attempt,omitempty"`
 }
 
 // signResult is the answer of the sign op.
@@ -46,10 +50,18 @@ type signResult struct {
 	Headers   map[string]string `json:"headers"`
 }
 
-// challengeResult is the answer of the challenge op.
-type challengeResult struct {
-	Invalidate   bool `json:"invalidate"`
-	UseDPoPNonce bool `json:"use_dpop_nonce"`
+// answerResult is the answer of the answer op: what follows an API's
+// answer. Attempt is the module's state of the caller request, passed back
+// unread.
+type answerResult struct {
+	Action      string            `json:"action"`
+	Reason      string            `json:"reason"`
+	Method      string            `json:"method"`
+	URL         string            `json:"url"`
+	Headers     map[string]string `json:"headers"`
+	DropBody    bool              `json:"drop_body"`
+	Invalidated bool              `json:"invalidated"`
+	Attempt     json.RawMessage   `json:"attempt"`
 }
 
 type answer struct {

@@ -249,6 +249,13 @@ func (c *Client) Header(ctx context.Context, user string, opts ...TokenOption) (
 // Invalidate drops every cached token of user, so the next call fetches a
 // new one. Use it when a resource server refuses a token.
 func (c *Client) Invalidate(ctx context.Context, user string) error {
+	c.dropMemos(user)
+	return c.run(ctx, call{Op: "invalidate", User: user}, nil)
+}
+
+// dropMemos forgets the host's memos of user, after the module dropped
+// its tokens.
+func (c *Client) dropMemos(user string) {
 	prefix := user + "\x00"
 	if s := (*c.slots.Load())[user]; s != nil {
 		s.p.Store(nil)
@@ -259,7 +266,6 @@ func (c *Client) Invalidate(ctx context.Context, user string) error {
 		}
 		return true
 	})
-	return c.run(ctx, call{Op: "invalidate", User: user}, nil)
 }
 
 // flight is one token request shared by every caller that needs it.

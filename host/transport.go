@@ -2,25 +2,44 @@ package host
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 )
 
 // Transport returns an http.RoundTripper that sends requests as user: it
 // adds the user's Authorization header, headers and cookies (replacing any
 // Authorization the request had); for a DPoP token (dpop: true) also a
-// fresh DPoP proof for each request. When the server answers 401 with
-// WWW-Authenticate error="invalid_token", it drops the token and retries
-// once with a new one; when it answers 401 with a DPoP use_dpop_nonce
-// challenge and a DPoP-Nonce, it signs again with that nonce and retries
-// once. Retries happen only if the request body can be replayed. base nil
-// means http.DefaultTransport.
+// fresh DPoP proof for each request. What follows an answer is the
+// module's decision (wasm/ABI.md, "After an API's answer"), made the same
+// in every host: one retry with the server's DPoP nonce, one retry with a
+// new token after invalid_token, same-origin redirects followed (signed
+// again for the new URL), a redirect to another origin handed back
+// unfollowed. A request whose body cannot be sent again (no GetBody) is
+// not retried. base nil means http.DefaultTransport.
+//
+// Inside an http.Client, which follows redirects on its own: when it
+// follows one that this transport handed back because it leads to another
+// origin, that hop and every later hop of the chain go out as the
+// http.Client made them, with none of the user's credentials. Use
+// HTTPClient for a client that does not follow them at all.
 func (c *Client) Transport(user string, base http.RoundTripper, opts ...TokenOption) http.RoundTripper {
 	if base == nil {
 		base = http.DefaultTransport
 	}
 	return &transport{c: c, user: user, base: base, opts: opts}
+}
+
+// HTTPClient returns an http.Client that sends requests as user through
+// Transport(user, nil, opts...) and does not follow a redirect to another
+// origin: such a 3xx is the answer, its Location unvisited.
+func (c *Client) HTTPClient(user string, opts ...TokenOption) *http.Client {
+	return &http.Client{
+		Transport:     c.Transport(user, nil, opts...),
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
 }
 
 type transport struct {
@@ -30,84 +49,154 @@ type transport struct {
 	opts []TokenOption
 }
 
+// awayBody marks the body of a redirect to another origin that the
+// transport handed back, so that a hop an http.Client makes to it anyway
+// is recognised and sent without credentials.
+type awayBody struct{ io.ReadCloser }
+
+// leftOrigin reports whether req is a redirect hop an http.Client follows
+// after the transport handed back a redirect to another origin.
+func leftOrigin(req *http.Request) bool {
+	for r := req.Response; r != nil; r = r.Request.Response {
+		if _, away := r.Body.(*awayBody); away {
+			return true
+		}
+		if r.Request == nil {
+			break
+		}
+	}
+	return false
+}
+
+// The canonical forms of DPoP's header names (Go spells them Dpop), so the
+// common path looks them up without canonicalising on every request.
+var (
+	dpopKey      = http.CanonicalHeaderKey("DPoP")
+	dpopNonceKey = http.CanonicalHeaderKey("DPoP-Nonce")
+)
+
+// Headers of a body, dropped when a redirect turns the request into a GET
+// (as fetch does).
+var bodyHeaders = []string{"Content-Type", "Content-Length", "Content-Encoding", "Content-Language", "Content-Location"}
+
 func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
-	replayable := req.Body == nil || req.Body == http.NoBody || req.GetBody != nil
-	nonceRetried, invalidRetried := false, false
-	for replay := false; ; replay = true {
-		resp, dpop, err := t.send(req, replay)
+	if leftOrigin(req) {
+		return t.base.RoundTrip(req)
+	}
+	ctx := req.Context()
+	hasBody := req.Body != nil && req.Body != http.NoBody
+	header, err := t.first(ctx, req)
+	if err != nil {
+		if hasBody {
+			req.Body.Close()
+		}
+		return nil, err
+	}
+	method, target, body := req.Method, req.URL, hasBody
+	var attempt json.RawMessage
+	for n := 0; ; n++ {
+		r := req.Clone(ctx)
+		r.Method, r.URL = method, target
+		if target != req.URL {
+			r.Host = ""
+		}
+		switch {
+		case !body:
+			r.Body, r.GetBody, r.ContentLength = nil, nil, 0
+			if hasBody {
+				for _, h := range bodyHeaders {
+					r.Header.Del(h)
+				}
+			}
+		case n > 0:
+			if r.Body, err = req.GetBody(); err != nil {
+				return nil, err
+			}
+		}
+		addHeaders(r.Header, header)
+		resp, err := t.base.RoundTrip(r)
 		if err != nil {
 			return nil, err
 		}
-		var ch challengeResult
-		switch {
-		case dpop:
-			// Every answer to a DPoP request may carry a new nonce.
-			ch = t.c.challenge(req.Context(), req, resp)
-		case resp.StatusCode == http.StatusUnauthorized && replayable && !invalidRetried:
-			ch = t.c.challenge(req.Context(), req, resp)
-		}
-		switch {
-		case resp.StatusCode != http.StatusUnauthorized || !replayable:
+		if !mayAct(resp) {
 			return resp, nil
-		case ch.UseDPoPNonce && !nonceRetried:
-			nonceRetried = true
-		case ch.Invalidate && !invalidRetried:
-			invalidRetried = true
-			if err := t.c.Invalidate(req.Context(), t.user); err != nil {
-				resp.Body.Close()
-				return nil, err
+		}
+		var ans answerResult
+		a := call{Op: "answer", User: t.user, Method: method, URL: target.String(), Status: resp.StatusCode,
+			WWWAuth: strings.Join(resp.Header.Values("WWW-Authenticate"), ", "), DPoPNonce: resp.Header.Get("DPoP-Nonce"),
+			Location: resp.Header.Get("Location"), Authorization: header.Get("Authorization"),
+			NoReplay: body && req.GetBody == nil, Attempt: attempt}
+		for _, opt := range t.opts {
+			opt(&a)
+		}
+		if err := t.c.run(ctx, a, &ans); err != nil {
+			resp.Body.Close()
+			return nil, err
+		}
+		if ans.Invalidated {
+			t.c.dropMemos(t.user)
+		}
+		if ans.Action != "retry" && ans.Action != "follow" {
+			if ans.Reason == "other_origin" {
+				resp.Body = &awayBody{resp.Body}
 			}
-		default:
 			return resp, nil
 		}
 		io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 		resp.Body.Close()
+		if target, err = url.Parse(ans.URL); err != nil {
+			return nil, err
+		}
+		method, attempt = ans.Method, ans.Attempt
+		body = body && !ans.DropBody
+		header = make(http.Header, len(ans.Headers))
+		for k, v := range ans.Headers {
+			header.Set(k, v)
+		}
 	}
 }
 
-// send sends one attempt; dpop says whether it carried a DPoP proof.
-func (t *transport) send(req *http.Request, replay bool) (*http.Response, bool, error) {
-	fail := func(err error) (*http.Response, bool, error) {
-		if req.Body != nil {
-			req.Body.Close()
-		}
-		return nil, false, err
-	}
-	tok, err := t.c.Token(req.Context(), t.user, t.opts...)
+// mayAct reports whether the module could do anything with resp (ABI.md:
+// a host may skip the answer call for every other answer, which keeps the
+// common path free of module calls).
+func mayAct(resp *http.Response) bool {
+	return resp.StatusCode == http.StatusUnauthorized || len(resp.Header[dpopNonceKey]) > 0 ||
+		(resp.StatusCode >= 300 && resp.StatusCode < 400 && resp.Header.Get("Location") != "")
+}
+
+// first is the headers of a caller request's first attempt: the token's,
+// or for a DPoP token the module's with a proof for this request.
+func (t *transport) first(ctx context.Context, req *http.Request) (http.Header, error) {
+	tok, err := t.c.Token(ctx, t.user, t.opts...)
 	if err != nil {
-		return fail(err)
+		return nil, err
 	}
-	header, dpop := tok.header, false
-	if tok.TokenType == "DPoP" {
-		// The cached bearer path above stays free of module calls; a DPoP
-		// request needs a proof of its own.
-		if header, err = t.c.sign(req.Context(), t.user, req.Method, req.URL.String(), t.opts); err != nil {
-			return fail(err)
-		}
-		dpop = true
+	if tok.TokenType != "DPoP" {
+		// The cached bearer path stays free of module calls.
+		return tok.header, nil
 	}
-	r := req.Clone(req.Context())
-	if replay && req.GetBody != nil && req.Body != nil && req.Body != http.NoBody {
-		if r.Body, err = req.GetBody(); err != nil {
-			return nil, false, err
-		}
-	}
-	for k, vs := range header {
-		if k == "Cookie" && r.Header.Get("Cookie") != "" {
-			r.Header.Set("Cookie", r.Header.Get("Cookie")+"; "+vs[0])
+	return t.c.sign(ctx, t.user, req.Method, req.URL.String(), t.opts)
+}
+
+// addHeaders puts the user's headers on a request: they replace the
+// caller's of the same name, except Cookie, which is added to.
+func addHeaders(dst, add http.Header) {
+	delete(dst, dpopKey)
+	for k, vs := range add {
+		if k == "Cookie" && dst.Get("Cookie") != "" {
+			dst.Set("Cookie", dst.Get("Cookie")+"; "+vs[0])
 			continue
 		}
-		r.Header[k] = vs
+		dst[k] = vs
 	}
-	resp, err := t.base.RoundTrip(r)
-	return resp, dpop, err
 }
 
 // Sign returns the headers one request of user to method and url carries:
 // Authorization, the user's headers and cookies and, for a DPoP token, a
 // DPoP proof made for this request (RFC 9449; a new one each call, so
 // call it again for a retry). For a Bearer token they are the cached
-// token's headers.
+// token's headers. Sign makes no decision about the answer: Transport does
+// (through the module).
 func (c *Client) Sign(ctx context.Context, user, method, url string, opts ...TokenOption) (http.Header, error) {
 	tok, err := c.Token(ctx, user, opts...)
 	if err != nil {
@@ -134,21 +223,4 @@ func (c *Client) sign(ctx context.Context, user, method, url string, opts []Toke
 		h.Set(k, v)
 	}
 	return h, nil
-}
-
-// challenge tells the module about a resource server's answer: its
-// DPoP-Nonce (kept for the origin) and, for a 401, what to do.
-func (c *Client) challenge(ctx context.Context, req *http.Request, resp *http.Response) challengeResult {
-	var res challengeResult
-	nonce := resp.Header.Get("DPoP-Nonce")
-	if resp.StatusCode != http.StatusUnauthorized && nonce == "" {
-		return res
-	}
-	err := c.run(ctx, call{Op: "challenge", Status: resp.StatusCode,
-		WWWAuth: strings.Join(resp.Header.Values("WWW-Authenticate"), ", "),
-		URL:     req.URL.String(), DPoPNonce: nonce}, &res)
-	if err != nil {
-		return challengeResult{}
-	}
-	return res
 }

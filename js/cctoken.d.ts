@@ -248,13 +248,20 @@ export interface Client {
   /**
    * fetch() as user: adds the token's headers (replacing Authorization;
    * Cookie only where the platform allows scripts to set it, so not in
-   * browsers); on a 401 with error="invalid_token" drops the token and
-   * retries once when the body can be replayed (no body, string,
-   * ArrayBuffer, typed array, Blob, URLSearchParams, FormData; not a stream
-   * or a Request with a body). For a DPoP token (a user with dpop: true)
-   * every attempt carries a new proof for its method and URL; a 401
-   * use_dpop_nonce with a DPoP-Nonce header is retried once with the nonce,
-   * and nonces from any answer are kept for the origin.
+   * browsers); for a DPoP token (a user with dpop: true) a new proof for
+   * every request's method and URL. What follows an answer is the module's
+   * decision, the same in every host (wasm/ABI.md, "After an API's
+   * answer"): a 401 use_dpop_nonce with a DPoP-Nonce is retried once with
+   * the nonce, a 401 error="invalid_token" once with a new token, each at
+   * most once per call (so at most 3 requests), and only when the body can
+   * be sent again (no body, string, ArrayBuffer, typed array, Blob,
+   * URLSearchParams, FormData; not a stream or a Request with a body).
+   * Requests go out with redirect: "manual" (init.redirect is ignored): a
+   * redirect to the same origin is followed (at most 5) and signed again;
+   * one to another origin is the answer, its Location never contacted. In
+   * browsers every redirect comes back as an opaque redirect (type
+   * "opaqueredirect", status 0), which the browser does not let scripts
+   * read or follow.
    */
   fetch(user: string, input: RequestInfo | URL, init?: RequestInit, options?: TokenOptions): Promise<Response>;
   /**

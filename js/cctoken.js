@@ -695,6 +695,19 @@ function isRequest(v) {
   return typeof Request !== "undefined" && v instanceof Request;
 }
 
+/** The caller's headers that describe a body, dropped when a redirect makes the request a GET. */
+const BODY_HEADERS = ["content-type", "content-length", "content-encoding", "content-language", "content-location"];
+
+/**
+ * Whether the module could do anything with an answer (ABI.md: for every
+ * other answer the host may skip the answer call). An opaque redirect
+ * (browsers) has status 0 and no headers.
+ */
+function mayAct(res) {
+  return res.status === 401 || res.headers.has("dpop-nonce")
+    || (res.status >= 300 && res.status < 400 && res.headers.has("location"));
+}
+
 /** Whether the request can be sent a second time with the same body. */
 function replayable(input, init) {
   const body = init.body;
@@ -810,23 +823,28 @@ class Client {
     await this.#run({ op: "invalidate", user });
   }
 
-  /** Drops a token a server refused, here and at the source. */
-  async #refused(user, req, tok) {
-    if (this.#source?.invalidate) {
-      try {
-        await this.#source.invalidate(user, req, tok.accessToken);
-      } catch {
-        // The source is gone; the module's own token is dropped below.
-      }
+  /** Tells the source, if any, that a server refused accessToken. */
+  async #refusedAtSource(user, req, accessToken) {
+    if (!this.#source?.invalidate || !accessToken) return;
+    try {
+      await this.#source.invalidate(user, req, accessToken);
+    } catch {
+      // The source is gone; the module dropped its own token already.
     }
-    await this.invalidate(user);
   }
 
   /**
    * fetch() as user: adds the token's headers (replacing any Authorization;
-   * Cookie is skipped where the platform forbids it), and when the server
-   * answers 401 with WWW-Authenticate error="invalid_token", drops the token
-   * and retries once with a new one if the body can be sent again.
+   * Cookie is skipped where the platform forbids it) and, for a DPoP token,
+   * a new proof for every request. What follows an answer is the module's
+   * decision (wasm/ABI.md, "After an API's answer"), the same in every
+   * host: one retry with the server's DPoP nonce, one retry with a new
+   * token after invalid_token (only when the body can be sent again),
+   * same-origin redirects followed and signed again, a redirect to another
+   * origin handed back unfollowed. Requests go out with redirect: "manual":
+   * in Node and edge workers the 3xx comes back with its Location; browsers
+   * hide it (an opaque redirect, status 0), so there no redirect is
+   * followed at all.
    * @param {string} user
    * @param {RequestInfo | URL} input
    * @param {RequestInit} [init]
@@ -836,21 +854,59 @@ class Client {
   async fetch(user, input, init, options) {
     init = init ?? {};
     const canReplay = replayable(input, init);
-    const { key, req } = tokenRequest(options);
+    const { req } = tokenRequest(options);
     const tok = await this.token(user, options);
-    if (tok.tokenType.toLowerCase() === "dpop") return this.#fetchDPoP(user, input, init, key, req, tok, canReplay);
-    const res = await this.#send(tok.headers, input, init);
-    if (res.status !== 401 || !canReplay || this.#closed) return res;
-    const challenge = await this.#run({
-      op: "challenge", status: res.status, www_authenticate: res.headers.get("www-authenticate") ?? "",
-    });
-    if (!challenge?.invalidate) return res;
-    res.body?.cancel().catch(noop);
-    // Another caller may have replaced the token already: drop it only if
-    // it is still the one the server refused.
-    const current = this.#memos.get(user)?.get(key)?.tok;
-    if (current && current.accessToken === tok.accessToken) await this.#refused(user, req, tok);
-    return this.#send((await this.token(user, options)).headers, input, init);
+    let method = String(init.method ?? (isRequest(input) ? input.method : "GET")).toUpperCase();
+    let url = isRequest(input) ? input.url : input instanceof URL ? input.href
+      : new URL(String(input), globalThis.location?.href).href;
+    let headers = tok.headers;
+    if (tok.tokenType.toLowerCase() === "dpop") {
+      headers = (await this.#run({ op: "sign", user, method, url, ...req }))?.headers ?? {};
+    }
+    let target = input;
+    let attempt;
+    let dropBody = false;
+    for (;;) {
+      const res = await this.#send(headers, target, init, dropBody);
+      if (!mayAct(res) || this.#closed) return res;
+      const nonce = res.headers.get("dpop-nonce");
+      const location = res.headers.get("location");
+      const authorization = headers.Authorization ?? headers.authorization;
+      const next = await this.#run({
+        op: "answer", user, ...req, method, url, status: res.status,
+        www_authenticate: res.headers.get("www-authenticate") ?? "",
+        ...(nonce ? { dpop_nonce: nonce } : {}), ...(location ? { location } : {}),
+        ...(authorization ? { authorization } : {}), ...(canReplay ? {} : { no_replay: true }),
+        ...(attempt ? { attempt } : {}),
+      }).catch((err) => {
+        res.body?.cancel().catch(noop);
+        throw err;
+      });
+      if (next?.invalidated) {
+        this.#memos.delete(user);
+        await this.#refusedAtSource(user, req, String(authorization ?? "").split(" ")[1]);
+      }
+      if (next?.action !== "retry" && next?.action !== "follow") return res;
+      res.body?.cancel().catch(noop);
+      attempt = next.attempt;
+      headers = next.headers ?? {};
+      if (next.action === "follow") {
+        // A new URL on the same origin: the request is rebuilt from the
+        // caller's init (a Request input gives its headers and signal).
+        if (isRequest(target)) {
+          init = { ...init, headers: init.headers ?? target.headers, signal: init.signal ?? target.signal };
+        }
+        target = next.url;
+        url = next.url;
+        method = next.method;
+        init = { ...init, method };
+        if (next.drop_body) {
+          dropBody = true;
+          const { body: _dropped, ...rest } = init;
+          init = rest;
+        }
+      }
+    }
   }
 
   /**
@@ -874,43 +930,6 @@ class Client {
     return { ...(signed?.headers ?? {}) };
   }
 
-  /**
-   * fetch() with a DPoP token: a new proof for every attempt; a resource
-   * server's DPoP-Nonce is handed to the module (which keeps it for the
-   * origin), and a 401 asking for a nonce (use_dpop_nonce) or saying
-   * invalid_token is retried once when the body can be sent again.
-   */
-  async #fetchDPoP(user, input, init, key, req, tok, canReplay) {
-    const method = String(init.method ?? (isRequest(input) ? input.method : "GET")).toUpperCase();
-    const url = isRequest(input) ? input.url : input instanceof URL ? input.href
-      : new URL(String(input), globalThis.location?.href).href;
-    const attempt = async () => {
-      const signed = await this.#run({ op: "sign", user, method, url, ...req });
-      return this.#send(signed?.headers ?? {}, input, init);
-    };
-    /** Tells the module what the server said; the challenge answer. */
-    const heard = (res) => {
-      const nonce = res.headers.get("dpop-nonce");
-      if (res.status !== 401 && !nonce) return undefined;
-      return this.#run({
-        op: "challenge", status: res.status, www_authenticate: res.headers.get("www-authenticate") ?? "",
-        url, ...(nonce ? { dpop_nonce: nonce } : {}),
-      });
-    };
-    const res = await attempt();
-    const challenge = await heard(res);
-    if (res.status !== 401 || !canReplay || this.#closed || !(challenge?.use_dpop_nonce || challenge?.invalidate)) return res;
-    res.body?.cancel().catch(noop);
-    if (!challenge.use_dpop_nonce) {
-      const current = this.#memos.get(user)?.get(key)?.tok;
-      if (current && current.accessToken === tok.accessToken) await this.#refused(user, req, tok);
-      await this.token(user, { ...req });
-    }
-    const again = await attempt();
-    if (again.headers.get("dpop-nonce")) await heard(again);
-    return again;
-  }
-
   /** Releases the module instance; operations in flight fail with code closed. */
   close() {
     if (this.#closed) return;
@@ -927,12 +946,18 @@ class Client {
     return `CctokenClient { users: ${JSON.stringify(this.#users.map((u) => u.username))}${this.#closed ? ", closed" : ""} }`;
   }
 
-  /** @param {Record<string, string>} add @param {any} input @param {RequestInit} init */
-  #send(add, input, init) {
+  /**
+   * Sends one request with the user's headers, never following a redirect.
+   * dropBody: a redirect turned it into a GET, so the caller's body headers
+   * go too.
+   * @param {Record<string, string>} add @param {any} input @param {RequestInit} init @param {boolean} [dropBody]
+   */
+  #send(add, input, init, dropBody) {
     const base = init.headers !== undefined ? init.headers : isRequest(input) ? input.headers : undefined;
     const headers = new Headers(base);
     headers.delete("authorization");
     headers.delete("dpop");
+    if (dropBody) for (const name of BODY_HEADERS) headers.delete(name);
     for (const [name, value] of Object.entries(add)) {
       if (name.toLowerCase() === "cookie") {
         if (!cookieAllowed()) continue;
@@ -942,7 +967,7 @@ class Client {
         headers.set(name, value);
       }
     }
-    return this.#fetchImpl(input, { ...init, headers });
+    return this.#fetchImpl(input, { ...init, headers, redirect: "manual" });
   }
 
   /**

@@ -27,7 +27,6 @@ export { TokenOwner } from "./token-owner.js";
 const KEY_HEADER = "x-cctoken-key";
 /** Request bodies up to this size are kept so a request can be sent again. */
 const REPLAY_LIMIT = 1 << 20;
-const MAX_REDIRECTS = 5;
 
 // Hop-by-hop headers (RFC 9110 §7.6.1) and what a caller must not choose.
 const DROP = new Set([
@@ -119,14 +118,14 @@ function forwardHeaders(request) {
 
 /**
  * The body to forward: kept in memory when it is small and its length is
- * known, so the request can be sent again after a refused token; streamed
- * (and never sent twice) otherwise.
+ * known, so the request can be sent again (a retry or a redirect the module
+ * asks for); streamed otherwise, which client.fetch never sends twice.
  */
 async function forwardBody(request) {
-  if (request.method === "GET" || request.method === "HEAD" || request.body === null) return { body: undefined, replayable: true };
+  if (request.method === "GET" || request.method === "HEAD" || request.body === null) return { body: undefined };
   const length = Number(request.headers.get("content-length") ?? NaN);
-  if (Number.isFinite(length) && length <= REPLAY_LIMIT) return { body: await request.arrayBuffer(), replayable: true };
-  return { body: request.body, replayable: false };
+  if (Number.isFinite(length) && length <= REPLAY_LIMIT) return { body: await request.arrayBuffer() };
+  return { body: request.body };
 }
 
 function tokenFailure(err, user) {
@@ -160,9 +159,7 @@ async function sign(request, env, ctx) {
   if (!target) return json(403, { error: "origin_not_allowed", error_description: "the request would leave the route's upstream origin" });
 
   const headers = forwardHeaders(request);
-  const { body, replayable } = await forwardBody(request);
-  let method = request.method;
-  let sendBody = body;
+  const { body } = await forwardBody(request);
 
   const signing = env.SIGNING !== "off";
   let client;
@@ -175,37 +172,35 @@ async function sign(request, env, ctx) {
   }
   const options = { ...route.options, waitUntil: (p) => ctx.waitUntil(p) };
 
-  for (let hop = 0; ; hop++) {
-    const init = { method, headers, redirect: "manual" };
-    if (sendBody !== undefined) init.body = sendBody;
-    let res;
-    try {
-      res = signing ? await client.fetch(route.user, target.href, init, options) : await fetch(target.href, init);
-    } catch (err) {
-      if (err?.name === "CctokenError") return tokenFailure(err, route.user);
-      return json(502, { error: "upstream_unreachable", error_description: "the upstream did not answer" });
-    }
-    const location = res.status >= 300 && res.status < 400 ? res.headers.get("location") : null;
-    if (location === null) return passBack(res);
+  // Retries and same-origin redirects are the module's decision, made
+  // inside client.fetch (wasm/ABI.md, "After an API's answer"): what comes
+  // back is the answer for the caller, or a redirect the module did not
+  // follow.
+  const init = { method: request.method, headers, redirect: "manual" };
+  if (body !== undefined) init.body = body;
+  let res;
+  try {
+    res = signing ? await client.fetch(route.user, target.href, init, options) : await fetch(target.href, init);
+  } catch (err) {
+    if (err?.name === "CctokenError") return tokenFailure(err, route.user);
+    return json(502, { error: "upstream_unreachable", error_description: "the upstream did not answer" });
+  }
+  const location = res.status >= 300 && res.status < 400 ? res.headers.get("location") : null;
+  if (location !== null) {
     let next;
     try {
       next = new URL(location, target);
     } catch {
-      return passBack(res);
+      next = undefined;
     }
-    if (!sameOrigin(route, next)) {
+    // A proxy's caller stays on the route: a redirect off it is not handed
+    // on (and the module never sent anything there).
+    if (next && !sameOrigin(route, next)) {
       res.body?.cancel();
       return json(403, { error: "redirect_not_allowed", error_description: "the upstream redirected to another origin; the worker sends tokens only to the route's upstream origin and did not follow" });
     }
-    if (hop >= MAX_REDIRECTS || !replayable) return passBack(res);
-    res.body?.cancel();
-    if (res.status === 303 || ((res.status === 301 || res.status === 302) && method === "POST")) {
-      method = "GET";
-      sendBody = undefined;
-      headers.delete("content-type");
-    }
-    target = next;
   }
+  return passBack(res);
 }
 
 /** The upstream's answer, minus what only concerned the hop to it. */

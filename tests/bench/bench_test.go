@@ -506,3 +506,45 @@ func BenchmarkGuestMemory(b *testing.B) {
 	b.ReportMetric(float64(loaded), "loaded_bytes")
 	b.ReportMetric(float64(full), "full_bytes")
 }
+
+// BenchmarkTransport: one API request through the RoundTripper with a
+// cached Bearer token, the API answering 200 (the path where the module's
+// answer step is not called); x/oauth2's Transport is the peer.
+func BenchmarkTransport(b *testing.B) {
+	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "Bearer "+accessToken {
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		w.Write([]byte("ok"))
+	}))
+	b.Cleanup(api.Close)
+	run := func(b *testing.B, hc *http.Client) {
+		get := func() {
+			resp, err := hc.Get(api.URL + "/v1/things")
+			if err != nil {
+				b.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != 200 {
+				b.Fatalf("status %d", resp.StatusCode)
+			}
+		}
+		get()
+		b.ReportAllocs()
+		b.ResetTimer()
+		for b.Loop() {
+			get()
+		}
+	}
+	b.Run("cctoken", func(b *testing.B) {
+		srv := newTokenServer(b)
+		c := newClient(b, srv.URL)
+		defer c.Close()
+		run(b, &http.Client{Transport: c.Transport("svc", nil)})
+	})
+	b.Run("x_oauth2", func(b *testing.B) {
+		srv := newTokenServer(b)
+		run(b, peerConfig(srv.URL).Client(benchCtx(b)))
+	})
+}

@@ -68,9 +68,9 @@ log "warming the compilation cache (one full compile)"
 
 # ---------------------------------------------------------------------------
 # 1, 2. Cached token and one token fetch, against x/oauth2.
-log "go test -bench 'CachedToken|TokenFetch' (count $count)"
+log "go test -bench 'CachedToken|TokenFetch|Transport' (count $count)"
 export CCTOKEN_BENCH_CACHE="$cache" # the test binary compiles once more: wazero keys its cache by its own build info
-go test -timeout 5m -run '^$' -bench 'CachedToken|TokenFetch' -benchtime 300ms -count "$count" . >"$tmp/speed.txt" 2>&1 ||
+go test -timeout 5m -run '^$' -bench 'CachedToken|TokenFetch|Transport' -benchtime 300ms -count "$count" . >"$tmp/speed.txt" 2>&1 ||
 	{ cat "$tmp/speed.txt" >&2; exit 1; }
 
 s=$tmp/speed.txt
@@ -100,6 +100,16 @@ fig token_fetch_endpoint_hits_per_op "$(bench "$s" TokenFetch/cctoken hits/op)" 
 fig token_fetch_invalidate_only_ns "$(bench "$s" TokenFetch/cctoken_invalidate_only ns/op)" ns/op
 fig token_fetch_guest_abi_only_ns "$(bench "$s" TokenFetch/guest_abi_only ns/op)" ns/op
 fig token_fetch_bare_http_ns "$(bench "$s" TokenFetch/bare_http_post ns/op)" ns/op
+
+# An API request through Transport with a cached token (the module's answer
+# step is not called for a 200), against x/oauth2's Transport.
+a=$(bench "$s" Transport/cctoken ns/op)
+b=$(bench "$s" Transport/x_oauth2 ns/op)
+fig transport_request_ns "$a" ns/op
+fig transport_request_x_oauth2_ns "$b" ns/op
+fig transport_request_ratio_vs_x_oauth2 "$(ratio "$a" "$b")" ratio
+fig transport_request_allocs "$(bench "$s" Transport/cctoken allocs/op)" allocs/op
+fig transport_request_x_oauth2_allocs "$(bench "$s" Transport/x_oauth2 allocs/op)" allocs/op
 
 # ---------------------------------------------------------------------------
 # 3, 6. 1000 cold callers; guest memory with 1000 users cached.

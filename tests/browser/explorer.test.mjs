@@ -77,9 +77,10 @@ async function startProvider(config) {
  * introspection endpoint; JWT access tokens (which node-oidc-provider does
  * not introspect) by their RS256 signature against the provider's JWKS,
  * their issuer and expiry. corsOrigin, when set, is the one origin allowed
- * to call it from a page.
+ * to call it from a page. GET /away redirects to sinkURL (another origin),
+ * GET /home to /whoami.
  */
-async function startApi({ provider, corsOrigin }) {
+async function startApi({ provider, corsOrigin, sinkURL }) {
   const keys = new Map();
   const verifyJwt = async (token) => {
     const [h, p, sig] = token.split(".");
@@ -126,6 +127,15 @@ async function startApi({ provider, corsOrigin }) {
       res.writeHead(status, { "Content-Type": "application/json", "Cache-Control": "no-store", ...cors, ...extra });
       res.end(JSON.stringify(body));
     };
+    // Redirects: /away to the sink (another origin), /home to /whoami.
+    if (req.url === "/away" && sinkURL) {
+      send(302, { moved: true }, { Location: `${sinkURL}/stolen` });
+      return;
+    }
+    if (req.url === "/home") {
+      send(302, { moved: true }, { Location: "/whoami" });
+      return;
+    }
     const m = /^Bearer (\S+)$/.exec(req.headers.authorization ?? "");
     if (!m) {
       send(401, { error: "unauthorized" }, { "WWW-Authenticate": 'Bearer realm="sample-api"' });
@@ -145,6 +155,21 @@ async function startApi({ provider, corsOrigin }) {
   const url = await listen(server);
   cleanups.push(() => closeServer(server));
   return url;
+}
+
+/**
+ * A server on another origin (localhost, another port) that records what
+ * reaches it: nothing of a user's may.
+ */
+async function startSink() {
+  const seen = [];
+  const server = http.createServer((req, res) => {
+    seen.push({ method: req.method, url: req.url, headers: req.headers });
+    res.writeHead(200, { "Access-Control-Allow-Origin": "*" }).end("sink");
+  });
+  const url = (await listen(server)).replace("127.0.0.1", "localhost");
+  cleanups.push(() => closeServer(server));
+  return { url, seen };
 }
 
 const TYPES = { ".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8", ".wasm": "application/wasm", ".json": "application/json" };
@@ -280,7 +305,7 @@ async function sendAll(page, url) {
 
 describe("API explorer in Chromium", { timeout: 240_000 }, () => {
   let context, page, bin;
-  let staticURL, providerA, providerB, apiA, apiB, explore;
+  let staticURL, providerA, providerB, apiA, apiB, explore, sink;
   const consoleErrors = [];
 
   before(async () => {
@@ -295,8 +320,9 @@ describe("API explorer in Chromium", { timeout: 240_000 }, () => {
       startProvider({ clients, jwt_access_tokens: true, cors_origins: [staticURL], access_token_ttl: 600 }),
       startProvider({ clients, cors_origins: [], access_token_ttl: 600 }),
     ]);
-    apiA = await startApi({ provider: providerA, corsOrigin: staticURL });
-    apiB = await startApi({ provider: providerB, corsOrigin: null });
+    sink = await startSink();
+    apiA = await startApi({ provider: providerA, corsOrigin: staticURL, sinkURL: sink.url });
+    apiB = await startApi({ provider: providerB, corsOrigin: null, sinkURL: sink.url });
     // A preset file with an inline secret, which /preset hands to the page.
     const presetFile = path.join(tmp, "preset.yaml");
     fs.writeFileSync(presetFile, preset(providerB.token_endpoint, "from the command line"));
@@ -358,6 +384,17 @@ describe("API explorer in Chromium", { timeout: 240_000 }, () => {
     assert.equal(JSON.parse(cols.alice.body).team, "reports");
     assert.deepEqual(await stats(providerA), { "alice-client": 1, "bob-client": 1 }, "tokens came from the cache");
     await page.screenshot({ path: path.join(outDir, "explorer.png"), fullPage: true });
+  });
+
+  it("a redirect is not followed: the browser hides its Location, and nothing reaches the other origin", { timeout: STEP_TIMEOUT }, async () => {
+    for (const target of ["/away", "/home"]) {
+      const cols = await sendAll(page, `${apiA}${target}`);
+      for (const user of ["alice", "bob"]) {
+        assert.match(cols[user].status, /^redirect/, `${target} as ${user}: ${cols[user].status}`);
+        assert.match(cols[user].body, /was not followed/);
+      }
+    }
+    assert.deepEqual(sink.seen, [], "the other origin got no request");
   });
 
   it("copy as curl masks the token", { timeout: STEP_TIMEOUT }, async () => {
@@ -426,6 +463,19 @@ describe("API explorer in Chromium", { timeout: 240_000 }, () => {
       assert.equal(JSON.parse(cols[user].body).client_id, id);
     }
     await page.screenshot({ path: path.join(outDir, "explorer-relay.png"), fullPage: true });
+
+    // Through the relay the page sees a redirect's Location, so the module
+    // decides as in every host: the same origin is followed and signed
+    // again, another origin is shown and never contacted.
+    const home = await sendAll(page, `${apiB}/home`);
+    for (const [user, id] of [["alice", "alice-client"], ["bob", "bob-client"]]) {
+      assert.match(home[user].status, /^200 OK.*via relay/);
+      assert.equal(JSON.parse(home[user].body).client_id, id);
+      assert.equal(JSON.parse(home[user].body).path, "/whoami");
+    }
+    const away = await sendAll(page, `${apiB}/away`);
+    for (const user of ["alice", "bob"]) assert.match(away[user].status, /^302 .*via relay/);
+    assert.deepEqual(sink.seen, [], "the other origin got no request");
 
     // An origin not allowed on the command line: the relay refuses, and
     // the page says how to allow it.

@@ -6,7 +6,9 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/cctoken/cctoken/host"
@@ -287,4 +289,53 @@ func jwtPart(jws string, i int) (map[string]any, bool) {
 	}
 	var m map[string]any
 	return m, json.Unmarshal(b, &m) == nil
+}
+
+// The issue's case against oidc-provider: an API that answers
+// use_dpop_nonce, then invalid_token to every request. The transport makes
+// 3 API requests with 2 tokens; a token endpoint that demands its own nonce
+// costs one more token request for the first token only, since its nonce
+// is kept (per origin, apart from the API's) across token fetches.
+// Not parallel: it counts the token requests of a shared client.
+func TestDPoPNonceThenInvalidToken(t *testing.T) {
+	for _, tc := range []struct {
+		name          string
+		as            *lazyServer
+		tokenRequests int
+	}{
+		{"token endpoint without nonces", dpopServer, 2},
+		{"token endpoint with nonces", dpopNonceServer, 3},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := tc.as.get(t)
+			var mu sync.Mutex
+			var seen []http.Header
+			api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				mu.Lock()
+				n := len(seen)
+				seen = append(seen, r.Header.Clone())
+				mu.Unlock()
+				if n == 0 {
+					w.Header().Set("DPoP-Nonce", "api-nonce")
+					w.Header().Set("WWW-Authenticate", `DPoP error="use_dpop_nonce"`)
+				} else {
+					w.Header().Set("WWW-Authenticate", `DPoP error="invalid_token"`)
+				}
+				w.WriteHeader(401)
+			}))
+			defer api.Close()
+			c := newClient(t, dpopPreset(srv, false), host.WithEnv(jwtEnv))
+			before := srv.TokenRequests(dpopClient.ID)
+			status, _ := getJSON(t, &http.Client{Transport: c.Transport("svc", nil)}, "GET", api.URL+"/v1/x")
+			if status != 401 || len(seen) != 3 {
+				t.Fatalf("status %d after %d API requests, want 401 after 3", status, len(seen))
+			}
+			if n := srv.TokenRequests(dpopClient.ID) - before; n != tc.tokenRequests {
+				t.Errorf("%d token requests, want %d", n, tc.tokenRequests)
+			}
+			if seen[0].Get("Authorization") != seen[1].Get("Authorization") || seen[1].Get("Authorization") == seen[2].Get("Authorization") {
+				t.Error("the nonce retry must keep the token and the token retry must have a new one")
+			}
+		})
+	}
 }

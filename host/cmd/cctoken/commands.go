@@ -145,7 +145,9 @@ func (e *cliEnv) request(args []string) error {
 		req.Header.Set("Content-Type", "application/json")
 	}
 	start := time.Now()
-	resp, err := (&http.Client{Transport: c.Transport(*user, nil)}).Do(req)
+	// Same-origin redirects are followed (and signed again) by the transport;
+	// one to another origin is printed, not followed.
+	resp, err := c.HTTPClient(*user).Do(req)
 	if err != nil {
 		return err
 	}

@@ -22,6 +22,10 @@ import (
 )
 
 func TestMain(m *testing.M) {
+	if os.Getenv("CCTOKEN_TEST_AS_COMMAND") == "1" {
+		// The test binary re-executed as the command (realProcess).
+		main()
+	}
 	// The command caches the compiled module in the user cache directory;
 	// keep the tests' cache out of the user's home, and shared across runs.
 	os.Setenv("XDG_CACHE_HOME", filepath.Join(os.TempDir(), "cctoken-cli-test-cache"))

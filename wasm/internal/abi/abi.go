@@ -38,10 +38,17 @@ type Call struct {
 	Status   int               `json:"status,omitempty"`           // challenge
 	WWWAuth  string            `json:"www_authenticate,omitempty"` // challenge
 
-	Method    string `json:"method,omitempty"`     // sign
-	URL       string `json:"url,omitempty"`        // sign, challenge
+	Method    string `json:"method,omitempty"`     // sign, answer
+	URL       string `json:"url,omitempty"`        // sign, challenge, answer
 	Nonce     string `json:"nonce,omitempty"`      // sign
-	DPoPNonce string `json:"dpop_nonce,omitempty"` // challenge
+	DPoPNonce string `json:"dpop_nonce,omitempty"` // challenge, answer
+	// answer: the response's Location, the Authorization the request
+	// carried, whether its body cannot be sent again, and the attempt the
+	// previous answer of the same caller request handed back.
+	Location      string          `json:"location,omitempty"`
+	Authorization string          `json:"authorization,omitempty"`
+	NoReplay      bool            `json:"no_replay,omitempty"`
+	Attempt       *engine.Attempt `json:"attempt,omitempty"`
 	// StoreReply answers a store effect (resume).
 	StoreReply *engine.StoreReply `json:"store_reply,omitempty"`
 	// File answers a file effect (resume): the content the host read.
@@ -120,6 +127,13 @@ func (d *Dispatcher) answer(in []byte) (a Answer) {
 		s = e.Invalidate(c.User)
 	case "challenge":
 		s = e.Challenge(engine.ChallengeRequest{Status: c.Status, WWWAuth: c.WWWAuth, URL: c.URL, DPoPNonce: c.DPoPNonce})
+	case "answer":
+		ar := engine.AnswerRequest{TokenRequest: c.TokenRequest, Method: c.Method, URL: c.URL, Status: c.Status,
+			WWWAuth: c.WWWAuth, DPoPNonce: c.DPoPNonce, Location: c.Location, Authorization: c.Authorization, NoReplay: c.NoReplay}
+		if c.Attempt != nil {
+			ar.Attempt = *c.Attempt
+		}
+		s = e.Answer(ar)
 	case "sign":
 		s = e.Sign(engine.SignRequest{TokenRequest: c.TokenRequest, Method: c.Method, URL: c.URL, Nonce: c.Nonce})
 	case "discovery":
@@ -132,9 +146,9 @@ func (d *Dispatcher) answer(in []byte) (a Answer) {
 		}
 		s = e.Resume(c.Task, resumeInput(&c))
 	case "":
-		return badRequest("the call has no \"op\"; use one of version, lint, load, convert, users, token, sign, invalidate, challenge, discovery, metadata, resume")
+		return badRequest("the call has no \"op\"; use one of version, lint, load, convert, users, token, sign, answer, invalidate, challenge, discovery, metadata, resume")
 	default:
-		return badRequest("unknown op; use one of version, lint, load, convert, users, token, sign, invalidate, challenge, discovery, metadata, resume")
+		return badRequest("unknown op; use one of version, lint, load, convert, users, token, sign, answer, invalidate, challenge, discovery, metadata, resume")
 	}
 	return Answer{Result: s.Result, Error: s.Error, Task: s.Task, HTTP: s.HTTP, Env: s.Env, Store: s.Store, File: s.File}
 }

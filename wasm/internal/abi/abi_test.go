@@ -32,6 +32,10 @@ func TestRoundTrip(t *testing.T) {
 		{`{"op":"token","user":"u"}`, "result"},
 		{`{"op":"resume","task":1}`, "error"},
 		{`{"op":"challenge","status":401,"www_authenticate":"Bearer error=\"invalid_token\""}`, "result"},
+		{`{"op":"answer","user":"u","method":"GET","url":"https://api.example.com/a","status":302,"location":"/b","authorization":"Bearer t","attempt":{}}`, "result"},
+		{`{"op":"answer","user":"u","method":"GET","url":"https://api.example.com/a","status":401,"www_authenticate":"Bearer error=\"invalid_token\"","authorization":"Bearer t","attempt":{"hops":1}}`, "http"},
+		{`{"op":"answer","user":"u","method":"GET","url":"https://api.example.com/a","status":200,"attempt":{"hops":1,"token":1}}`, "result"},
+		{`{"op":"answer","user":"u","method":"GET","url":"https://api.example.com/a"}`, "error"},
 		{`{"op":"invalidate","user":"u"}`, "result"},
 		{`{"op":"discovery"}`, "result"},
 		{`{"op":"metadata","issuer":"https://as.example.com","response":{"status":200,"header":{},"body":"{\"issuer\":\"https://as.example.com\",\"token_endpoint\":\"https://as.example.com/token\"}"}}`, "result"},
@@ -70,6 +74,8 @@ func FuzzDispatch(f *testing.F) {
 	f.Add(`{"op":"challenge","status":401,"www_authenticate":"Bearer error=invalid_token"}`)
 	f.Add(`{"op":"discovery"}`)
 	f.Add(`{"op":"metadata","issuer":"https://auth.example.com","insecure":true,"response":{"status":200,"body":"{\"issuer\":\"https://auth.example.com\",\"token_endpoint\":\"https://auth.example.com/token\"}"}}`)
+	f.Add(`{"op":"answer","user":"u","method":"POST","url":"https://a.example/x","status":401,"www_authenticate":"Bearer error=invalid_token","no_replay":true,"attempt":{"nonce":1}}`)
+	f.Add(`{"op":"answer","user":"u","method":"GET","url":"https://a.example/x","status":307,"location":"//b.example/"}`)
 	f.Fuzz(func(t *testing.T, in string) {
 		checkAnswerTo(t, `{"op":"load","text":`+quote(presetDoc)+`}`, in)
 	})

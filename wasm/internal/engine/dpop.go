@@ -62,24 +62,29 @@ func (e *Engine) Sign(req SignRequest) Step {
 	if _, ok := origin(req.URL); !ok {
 		return fail(&Error{Code: CodeBadRequest, Field: "url", Message: "sign needs the request's absolute http:// or https:// URL"})
 	}
-	return e.then(e.Token(req.TokenRequest), func(tr TokenResult) Step {
-		res := SignResult{User: tr.User, TokenType: tr.TokenType, UseUntil: tr.UseUntil, Headers: tr.Headers}
-		if tr.TokenType != "DPoP" {
-			return Step{Result: res}
-		}
+	if req.Nonce != "" {
 		o, _ := origin(req.URL)
-		if req.Nonce != "" {
-			e.setNonce(o, req.Nonce)
-		}
-		proof, err := e.proof(tr.User, req.Method, req.URL, tr.AccessToken)
-		if err != nil {
-			return fail(err)
-		}
-		res.Headers = maps.Clone(tr.Headers)
-		res.Headers["Authorization"] = "DPoP " + tr.AccessToken
-		res.Headers[dpopHeader] = proof
-		return Step{Result: res}
-	})
+		e.setNonce(o, req.Nonce)
+	}
+	return e.signThen(req.TokenRequest, req.Method, req.URL, func(s SignResult) Step { return Step{Result: s} })
+}
+
+// signWith makes the headers of one request with tr: the token's own for a
+// Bearer token; for a DPoP one, Authorization: DPoP and a new proof for
+// method and rawURL.
+func (e *Engine) signWith(tr TokenResult, method, rawURL string) (SignResult, *Error) {
+	res := SignResult{User: tr.User, TokenType: tr.TokenType, UseUntil: tr.UseUntil, Headers: tr.Headers}
+	if tr.TokenType != "DPoP" {
+		return res, nil
+	}
+	proof, err := e.proof(tr.User, method, rawURL, tr.AccessToken)
+	if err != nil {
+		return res, err
+	}
+	res.Headers = maps.Clone(tr.Headers)
+	res.Headers["Authorization"] = "DPoP " + tr.AccessToken
+	res.Headers[dpopHeader] = proof
+	return res, nil
 }
 
 // then runs f on the TokenResult that s ends with, now or after the host
@@ -202,13 +207,13 @@ func (e *Engine) proof(user, method, rawURL, token string) (string, *Error) {
 	return jwt, nil
 }
 
-// origin is scheme://host[:port] of an absolute http(s) URL, lowercased.
+// origin is the origin of an absolute http(s) URL (see originOf).
 func origin(rawURL string) (string, bool) {
 	u, err := url.Parse(rawURL)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+	if err != nil || !httpURL(u) {
 		return "", false
 	}
-	return strings.ToLower(u.Scheme + "://" + u.Host), true
+	return originOf(u), true
 }
 
 // validMethod: an HTTP method is a token (RFC 9110 §9.1).

@@ -249,7 +249,7 @@ func TestNoncesBounded(t *testing.T) {
 	if len(e.nonces) > maxNonces {
 		t.Fatalf("%d nonces kept", len(e.nonces))
 	}
-	if e.nonces["https://h265.example"] != "n" {
+	if e.nonces["https://h265.example:443"] != "n" {
 		t.Fatal("the newest nonce was not kept")
 	}
 }
