@@ -10,8 +10,9 @@
 //	cctoken explore [FILE] [--addr 127.0.0.1:PORT] [--allow-origin ORIGIN]...
 //	cctoken keep FILE [--store URL] [--watch]
 //
-// token, validate, request and keep take --store URL to share tokens with
-// other instances through Redis.
+// token, validate, request and keep take --store URL (or $CCTOKEN_STORE) to
+// share tokens with other instances through Redis; $CCTOKEN_STORE_SECRET
+// mixes a deployment secret into the store's names and seals.
 package main
 
 import (
@@ -52,7 +53,10 @@ client_secret: ${env:NAME} reads the environment variable NAME.
 FILE may also be a Keboola generic-extractor configuration with a
 client-credentials login; --user U names its one user (default keboola).
 token, validate, request and keep take --store redis://HOST:PORT/DB to share
-tokens with other instances (one token request per token lifetime for all).
+tokens with other instances (one token request per token lifetime for all);
+without --store they use $CCTOKEN_STORE, which keeps a password out of ps.
+$CCTOKEN_STORE_SECRET (16 bytes or more, the same for every instance) mixes
+a deployment secret into the store's names and seals.
 `
 
 func main() {
@@ -146,6 +150,9 @@ func (e *cliEnv) client(file string) (*host.Client, error) {
 		if errors.As(err, &he) && he.Code == "invalid_preset" {
 			printIssues(e.stderr, file, he.Issues)
 			return nil, exitError(1)
+		}
+		if he != nil && he.Field == "store.secret" {
+			return nil, usageError("cctoken: " + storeSecretEnv + ": " + he.Message)
 		}
 		return nil, err
 	}
