@@ -100,6 +100,7 @@ type options struct {
 	store        Store
 	storeTimeout time.Duration
 	storeLock    time.Duration
+	storeSecret  string
 }
 
 // WithCacheDir sets where compiled modules are cached across runs; "" turns
@@ -142,7 +143,7 @@ func New(ctx context.Context, preset []byte, opts ...Option) (*Client, error) {
 	}
 	c := &Client{inst: inst, env: o.env, timeout: o.timeout, log: o.log, epoch: time.Now(), username: o.username}
 	if o.store != nil {
-		c.store = &storeState{s: o.store, timeout: o.storeTimeout, lock: o.storeLock}
+		c.store = &storeState{s: o.store, timeout: o.storeTimeout, lock: o.storeLock, secret: o.storeSecret}
 		if c.store.timeout <= 0 {
 			c.store.timeout = 50 * time.Millisecond
 		}

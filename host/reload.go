@@ -13,7 +13,7 @@ type loadResult struct {
 func (c *Client) loadCall(preset []byte) call {
 	ld := call{Op: "load", Text: string(preset), Username: c.username}
 	if c.store != nil {
-		ld.Store = &storeConfig{LockMS: c.store.lock.Milliseconds()}
+		ld.Store = &storeConfig{LockMS: c.store.lock.Milliseconds(), Secret: c.store.secret}
 	}
 	return ld
 }

@@ -42,8 +42,18 @@ func WithStoreTimeout(d time.Duration) Option { return func(o *options) { o.stor
 // once it has expired, so a holder that dies delays them at most this long.
 func WithStoreLock(d time.Duration) Option { return func(o *options) { o.storeLock = d } }
 
+// WithStoreSecret mixes a deployment secret into the name and the sealing
+// of every token in the store: only instances given the same secret find
+// or open them, and someone who can list the store's keys cannot test
+// guesses of a client secret against the names (docs/store-security.md).
+// Give every instance of one deployment the same random text of at least
+// 16 bytes (e.g. openssl rand -base64 32); New refuses a shorter one.
+// Changing it makes every instance fetch anew once.
+func WithStoreSecret(secret string) Option { return func(o *options) { o.storeSecret = secret } }
+
 type storeConfig struct {
-	LockMS int64 `json:"lock_ms,omitempty"`
+	LockMS int64  `json:"lock_ms,omitempty"`
+	Secret string `json:"secret,omitempty"`
 }
 
 type storeOp struct {
@@ -68,6 +78,7 @@ type storeState struct {
 	s       Store
 	timeout time.Duration
 	lock    time.Duration
+	secret  string
 
 	mu         sync.Mutex
 	lastLog    time.Time

@@ -95,6 +95,27 @@ func TestClientsShareThroughAStore(t *testing.T) {
 	}
 }
 
+// TestStoreSecret: clients share tokens only with the same store secret,
+// and New refuses a short one without showing it.
+func TestStoreSecret(t *testing.T) {
+	srv := newTokenServer(t, jsonToken("shared-tok", 3600))
+	st := newMemStore()
+	for i, secret := range []string{"deployment-one-0123456789", "deployment-one-0123456789", "deployment-two-0123456789", ""} {
+		c := newClient(t, presetFor(srv.URL, ""), WithStore(st), WithStoreSecret(secret))
+		if _, err := c.Token(context.Background(), "svc"); err != nil {
+			t.Fatal(err)
+		}
+		if want := []int64{1, 1, 2, 3}[i]; srv.hits.Load() != want {
+			t.Fatalf("client %d: %d token requests, want %d", i, srv.hits.Load(), want)
+		}
+	}
+	_, err := New(context.Background(), []byte(presetFor(srv.URL, "")), WithStore(st), WithStoreSecret("short-CANARY"))
+	var he *Error
+	if !errors.As(err, &he) || he.Field != "store.secret" || strings.Contains(err.Error(), "CANARY") {
+		t.Fatalf("short store secret: %v", err)
+	}
+}
+
 // hangingStore never answers and ignores its context.
 type hangingStore struct{}
 

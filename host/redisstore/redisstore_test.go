@@ -246,3 +246,48 @@ type writerFunc func([]byte) (int, error)
 func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
 
 var _ io.Writer = writerFunc(nil)
+
+// TestPasswordRedacted: the password of the store URL appears in no error,
+// whether the message quotes it as written, decoded or encoded.
+func TestPasswordRedacted(t *testing.T) {
+	const pw = "p@ss/w:rd CANARY%"
+	written := "p%40ss%2Fw%3Ard%20CANARY%25"
+	forms := []string{pw, written, strings.ToLower(written), "p%40ss%2Fw%3Ard+CANARY%25", "p@ss%2Fw:rd%20CANARY%25", "CANARY"}
+	check := func(what, msg string) {
+		t.Helper()
+		for _, f := range forms {
+			if strings.Contains(msg, f) {
+				t.Errorf("%s shows the password (as %q): %s", what, f, msg)
+			}
+		}
+	}
+	// go-redis quotes the bad value of an option: here the password, decoded.
+	for _, raw := range []string{
+		"redis://user:" + written + "@127.0.0.1:6379/0?dial_timeout=" + written,
+		"redis+cluster://user:" + written + "@127.0.0.1:6379?addr=127.0.0.1:7000&read_timeout=" + written,
+		"redis://user:" + written + "@127.0.0.1:6379/" + written,
+	} {
+		_, err := redisstore.Open(raw)
+		if err == nil {
+			t.Fatalf("Open accepted %s", raw)
+		}
+		check("Open's error", err.Error())
+		if !strings.Contains(err.Error(), "xxxxx") && !strings.Contains(err.Error(), "not usable") {
+			t.Errorf("Open's error says nothing useful: %s", err)
+		}
+	}
+	// Errors of operations: the server wants another password.
+	srv := redistest.Start(t)
+	if _, err := srv.Do("CONFIG", "SET", "requirepass", "another-password"); err != nil {
+		t.Fatal(err)
+	}
+	st := open(t, "redis://default:"+written+"@"+srv.Addr+"/0")
+	_, _, err := st.Get(context.Background(), "k")
+	if err == nil {
+		t.Fatal("a password the server does not know was accepted")
+	}
+	check("Get's error", err.Error())
+	for _, msg := range redisstore.RedactForTest("redis://u:"+written+"@h:1/0", "as written "+written+", decoded "+pw+", lower "+strings.ToLower(written)+", query-escaped "+forms[3]+", path-escaped "+forms[4]) {
+		check("a message", msg)
+	}
+}

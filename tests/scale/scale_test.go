@@ -1,7 +1,9 @@
 // Package scale runs many real OS processes of the Go host against one
 // real redis-server and one token endpoint, and checks that they share one
 // token request per token lifetime, that faults of the store never reach a
-// caller, and that a preset reloads while load runs.
+// caller, that a preset reloads while load runs, and (isolation_test.go,
+// with real cctoken processes) that users who differ only in params,
+// headers or cookies never get each other's tokens.
 //
 // The worker processes are this test binary run again with
 // CCTOKEN_SCALE_WORKER set (see worker_test.go).

@@ -10,8 +10,9 @@
 //	cctoken explore [FILE] [--addr 127.0.0.1:PORT] [--allow-origin ORIGIN]...
 //	cctoken keep FILE [--store URL] [--watch]
 //
-// token, validate, request and keep take --store URL to share tokens with
-// other instances through Redis.
+// token, validate, request and keep take --store URL (or $CCTOKEN_STORE) to
+// share tokens with other instances through Redis; $CCTOKEN_STORE_SECRET
+// mixes a deployment secret into the store's names and seals.
 package main
 
 import (
@@ -37,7 +38,10 @@ var usage = cliout.Usage("cctoken: OAuth 2.0 client-credentials tokens from a pr
 	cliout.Line{Synopsis: "cctoken explore [FILE] [--addr 127.0.0.1:PORT] [--allow-origin ORIGIN]...", Summary: "serve the API explorer page on 127.0.0.1, with a relay\nfor token endpoints and allowed APIs without CORS"},
 	cliout.Line{Synopsis: "cctoken keep FILE [--store URL] [--watch] [--every 1s]", Summary: "keep every user's token fresh until interrupted; with\n--watch, reload the file when it changes"},
 ), cliout.FileNotes+`token, validate, request and keep take --store redis://HOST:PORT/DB to share
-tokens with other instances (one token request per token lifetime for all).
+tokens with other instances (one token request per token lifetime for all);
+without --store they use $CCTOKEN_STORE, which keeps a password out of ps.
+$CCTOKEN_STORE_SECRET (16 bytes or more, the same for every instance) mixes
+a deployment secret into the store's names and seals.
 `)
 
 func main() {
@@ -131,6 +135,10 @@ func (e *cliEnv) newClient(text []byte) (*host.Client, error) {
 	if err != nil {
 		closeStore()
 		e.closeStore = nil
+		var he *host.Error
+		if errors.As(err, &he) && he.Field == "store.secret" {
+			return nil, usageError("cctoken: " + storeSecretEnv + ": " + he.Message)
+		}
 		return nil, err
 	}
 	return c, nil

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"os"
 	"time"
 
 	"github.com/cctoken/cctoken/host"
@@ -12,25 +13,42 @@ import (
 	"github.com/cctoken/cctoken/internal/watch"
 )
 
+// Environment variables of the store: its URL when --store is absent (so
+// that a password stays out of the process list of a long-running keep),
+// and the deployment's store secret (host.WithStoreSecret).
+const (
+	storeEnv       = "CCTOKEN_STORE"
+	storeSecretEnv = "CCTOKEN_STORE_SECRET"
+)
+
 // storeFlags adds --store (and its timeout) to a command.
 func (e *cliEnv) storeFlags(fs *flag.FlagSet) {
-	fs.StringVar(&e.storeURL, "store", "", "share tokens with other instances through this Redis (redis://HOST:PORT/DB, rediss://, redis+cluster://)")
+	fs.StringVar(&e.storeURL, "store", "", "share tokens with other instances through this Redis (redis://HOST:PORT/DB, rediss://, redis+cluster://); default $"+storeEnv)
 	fs.DurationVar(&e.storeTimeout, "store-timeout", 50*time.Millisecond, "a slower store answer counts as a miss")
 }
 
-// storeOptions opens the store named by --store, if any.
+// storeOptions opens the store named by --store or $CCTOKEN_STORE, if any,
+// with the secret of $CCTOKEN_STORE_SECRET.
 func (e *cliEnv) storeOptions() ([]host.Option, func(), error) {
-	if e.storeURL == "" {
+	url, from := e.storeURL, "--store"
+	if url == "" {
+		url, from = os.Getenv(storeEnv), storeEnv
+	}
+	if url == "" {
 		return nil, func() {}, nil
 	}
 	if e.storeTimeout <= 0 {
 		return nil, nil, usageError("cctoken: --store-timeout must be more than 0, like 50ms")
 	}
-	st, err := redisstore.Open(e.storeURL)
+	st, err := redisstore.Open(url)
 	if err != nil {
-		return nil, nil, usageError("cctoken: --store: " + err.Error())
+		return nil, nil, usageError("cctoken: " + from + ": " + err.Error())
 	}
-	return []host.Option{host.WithStore(st), host.WithStoreTimeout(e.storeTimeout)}, func() { st.Close() }, nil
+	opts := []host.Option{host.WithStore(st), host.WithStoreTimeout(e.storeTimeout)}
+	if secret := os.Getenv(storeSecretEnv); secret != "" {
+		opts = append(opts, host.WithStoreSecret(secret))
+	}
+	return opts, func() { st.Close() }, nil
 }
 
 // keep keeps every user's token fresh until interrupted: with --store it

@@ -52,6 +52,44 @@ func TestStoreFlag(t *testing.T) {
 	}
 }
 
+// TestStoreEnv: $CCTOKEN_STORE stands for --store (its errors name it and
+// show no password), and $CCTOKEN_STORE_SECRET keeps deployments apart.
+func TestStoreEnv(t *testing.T) {
+	r := redistest.Start(t)
+	ts := tokentest.Start(time.Hour, map[string]string{"svc-id": "svc-CANARY-SECRET"})
+	defer ts.Close()
+	file := writeFile(t, "p.yaml", storePreset(ts.TokenURL(), "svc-CANARY-SECRET"))
+	token := func(want int) string {
+		t.Helper()
+		res := cctoken(t, "", "token", file)
+		if res.code != 0 || len(ts.Hits()) != want {
+			t.Fatalf("token with $%s=%q: exit %d %s; %d token requests, want %d", storeEnv, os.Getenv(storeEnv), res.code, res.stderr, len(ts.Hits()), want)
+		}
+		return strings.TrimSpace(res.stdout)
+	}
+	t.Setenv(storeEnv, r.URL())
+	first := token(1)
+	if second := token(1); second != first {
+		t.Fatal("a second command with $CCTOKEN_STORE did not take the stored token")
+	}
+	t.Setenv(storeSecretEnv, "deployment-two-0123456789")
+	token(2) // another deployment finds nothing
+	token(2) // and shares with itself
+	t.Setenv(storeSecretEnv, "CANARY-SECRET")
+	if res := cctoken(t, "", "token", file); res.code != 2 || !strings.Contains(res.stderr, storeSecretEnv) {
+		t.Fatalf("short secret: exit %d, %s", res.code, res.stderr)
+	}
+	t.Setenv(storeSecretEnv, "")
+	t.Setenv(storeEnv, "redis://:pass%2FCANARY-SECRET@127.0.0.1:6379/0?dial_timeout=pass%2FCANARY-SECRET")
+	if res := cctoken(t, "", "validate", file); res.code != 2 || !strings.Contains(res.stderr, storeEnv) {
+		t.Fatalf("bad $%s: exit %d, %s", storeEnv, res.code, res.stderr)
+	}
+	// --store wins over the variable.
+	if res := cctoken(t, "", "token", file, "--store", r.URL()); res.code != 0 || strings.TrimSpace(res.stdout) != first {
+		t.Fatalf("--store with a bad $%s: exit %d %s", storeEnv, res.code, res.stderr)
+	}
+}
+
 type syncBuffer struct {
 	mu sync.Mutex
 	b  bytes.Buffer

@@ -115,7 +115,9 @@ func (d *Dispatcher) answer(in []byte) (a Answer) {
 	case "lint":
 		s = e.Lint([]byte(c.Text), preset.WithUsername(c.Username))
 	case "load":
-		e.SetStore(c.Store)
+		if err := e.SetStore(c.Store); err != nil {
+			return Answer{Error: err}
+		}
 		s = e.Load([]byte(c.Text), preset.WithUsername(c.Username))
 	case "convert":
 		s = e.Convert([]byte(c.Text), preset.WithUsername(c.Username))

@@ -165,6 +165,9 @@ func (e *Engine) load(text []byte, env map[string]string, opts []preset.Option) 
 		e.accounts[a.Username] = a
 		e.order = append(e.order, a.Username)
 	}
+	if e.store != nil {
+		e.store.forget() // its keys are cached by username
+	}
 	kept := e.carryOver(oldAccounts, oldCache)
 	res := e.users()
 	res.Kept = kept

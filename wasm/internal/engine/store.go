@@ -5,6 +5,8 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -27,7 +29,16 @@ type StoreConfig struct {
 	// LockMS is how long a fetch lock lives (default 5000). Instances
 	// waiting for another's fetch give up waiting after it.
 	LockMS int64 `json:"lock_ms,omitempty"`
+	// Secret is the deployment's store secret: mixed into every name and
+	// seal, so that only instances given it can find or open a token, and
+	// a name tells nothing about a client secret to someone who can list
+	// the keys (docs/store-security.md). Empty for none.
+	Secret string `json:"secret,omitempty"`
 }
+
+// MinStoreSecret is the shortest store secret accepted, in bytes: a secret
+// meant to stop guessing must not be guessable itself.
+const MinStoreSecret = 16
 
 // DefaultLock is a fetch lock's lifetime unless the host sets lock_ms.
 const DefaultLock = 5 * time.Second
@@ -53,12 +64,16 @@ type StoreReply struct {
 
 // storeState is the engine's side of the shared store.
 type storeState struct {
-	lock time.Duration
-	// creds and names cache what is derived from credentials (HKDF, once
-	// per credential) and store names (an HMAC, once per token): the wasm
-	// build computes SHA-256 without assembly. Emptied by every load.
-	creds map[string]*storekey.Credential
-	names map[string]storekey.Names
+	lock   time.Duration
+	secret []byte // the deployment's store secret; nil for none
+	// creds and requests cache the keys derived from credentials (HKDF,
+	// once per credential) and from token requests (two HMACs of the
+	// request's canonical encoding, once per user, endpoint and auth
+	// method): the wasm build computes SHA-256 without assembly. A nil
+	// request means the user's tokens are not shared. Emptied by every
+	// load, since they are cached by username.
+	creds    map[string]*storekey.Credential
+	requests map[string]*storekey.Request
 	// refused holds, per cache key, the token last invalidated: a
 	// resource server refused it, so the copy other instances put in the
 	// store must not come back.
@@ -66,63 +81,161 @@ type storeState struct {
 }
 
 // SetStore turns the shared store on (cfg non-nil) or off for the calls
-// that follow; load calls it.
-func (e *Engine) SetStore(cfg *StoreConfig) {
+// that follow; load calls it. A store secret shorter than MinStoreSecret
+// is refused and leaves the store as it was.
+func (e *Engine) SetStore(cfg *StoreConfig) *Error {
 	if cfg == nil {
 		e.store = nil
-		return
+		return nil
+	}
+	if n := len(cfg.Secret); n > 0 && n < MinStoreSecret {
+		return &Error{Code: CodeBadRequest, Field: "store.secret", Message: "the store secret is " + strconv.Itoa(n) +
+			" bytes long; give at least 16 bytes of random text (e.g. openssl rand -base64 32) or none"}
 	}
 	lock := time.Duration(cfg.LockMS) * time.Millisecond
 	if lock <= 0 {
 		lock = DefaultLock
 	}
-	e.store = &storeState{lock: lock, creds: map[string]*storekey.Credential{}, names: map[string]storekey.Names{}, refused: map[string]string{}}
+	e.store = &storeState{lock: lock, refused: map[string]string{}}
+	if cfg.Secret != "" {
+		e.store.secret = []byte(cfg.Secret)
+	}
+	e.store.forget()
+	return nil
+}
+
+// forget drops the keys derived for the loaded users.
+func (st *storeState) forget() {
+	st.creds = map[string]*storekey.Credential{}
+	st.requests = map[string]*storekey.Request{}
 }
 
 // credential is what the store names and seals a token with: the client
 // secret, or the private key of private_key_jwt or of a client
-// certificate given inline. nil means the token is not shared: DPoP-bound
-// tokens only work with this instance's own key, and a certificate key in
-// a file is read by the host, so the module has no secret to derive from.
-func credential(a *preset.Account) []byte {
+// certificate given inline. "" means the token is not shared: DPoP-bound
+// tokens only work with this instance's own key, and a certificate or key
+// in a file is read by the host, so the module can neither derive names
+// from it nor tell one certificate from another.
+func credential(a *preset.Account) string {
 	switch {
 	case a.DPoP:
-		return nil
+		return ""
+	case a.TLSClient != nil && (a.TLSClient.CertFile != "" || a.TLSClient.KeyFile != ""):
+		return ""
+	case a.AssertionFile != "" || a.CertificateFile != "":
+		// Read from a file for every request: the module holds no stable
+		// credential to derive names from.
+		return ""
 	case a.ClientSecret != "":
-		return []byte(a.ClientSecret)
+		return a.ClientSecret
 	case a.PrivateKeyText() != "":
-		return []byte(a.PrivateKeyText())
-	case a.TLSClient != nil && a.TLSClient.KeyPEM != "":
-		return []byte(a.TLSClient.KeyPEM)
+		return a.PrivateKeyText()
+	case a.TLSClient != nil:
+		return a.TLSClient.KeyPEM
 	}
-	return nil
+	return ""
 }
 
 // fetch gets acct's token through the shared store when there is one, and
 // straight from the token endpoint otherwise.
 func (e *Engine) fetch(acct *preset.Account, key string, refresh bool, now time.Time) Step {
-	cred := credential(acct)
-	if e.store == nil || cred == nil {
+	if e.store == nil {
 		return e.requestToken(acct, key, now, false)
 	}
-	nk := key + "\x00" + acct.TokenURL + "\x00" + acct.ClientID + "\x00" + string(cred)
-	names, ok := e.store.names[nk]
+	names, ok := e.storeNames(acct)
 	if !ok {
-		c := e.store.creds[string(cred)]
-		if c == nil {
-			var err error
-			if c, err = storekey.NewCredential(cred); err != nil {
-				return e.requestToken(acct, key, now, false)
-			}
-			e.store.creds[string(cred)] = c
-		}
-		names = c.Names(storekey.What{
-			Endpoint: acct.TokenURL, ClientID: acct.ClientID, Scopes: acct.Scopes, Audience: acct.Audience, Resource: acct.Resource,
-		})
-		e.store.names[nk] = names
+		return e.requestToken(acct, key, now, false)
 	}
 	f := &storeFetch{e: e, acct: acct, key: key, names: names, refresh: refresh, lock: e.store.lock}
 	return f.get(0)
+}
+
+// storeNames returns the store names of acct's token; false when its
+// tokens are not shared. acct is a loaded user as Token prepares it: with
+// the caller's scopes, audience and resource, and for a discovered preset
+// the token endpoint and auth method (and with it the signing key and
+// assertion audience) from the metadata. Everything else comes from the
+// load, so the request's keys are cached per username, endpoint and auth
+// method until the next load; a per-call override added to TokenRequest
+// must join that cache key or the names.
+func (e *Engine) storeNames(acct *preset.Account) (storekey.Names, bool) {
+	st := e.store
+	rk := acct.Username + "\x00" + acct.TokenURL + "\x00" + acct.AuthMethod
+	req, ok := st.requests[rk]
+	if !ok {
+		req = st.request(acct)
+		st.requests[rk] = req
+	}
+	if req == nil {
+		return storekey.Names{}, false
+	}
+	return req.Names(acct.Scopes, acct.Audience, acct.Resource), true
+}
+
+// request derives the keys of acct's token request, nil when its tokens
+// are not shared.
+func (st *storeState) request(acct *preset.Account) *storekey.Request {
+	cred := credential(acct)
+	if cred == "" {
+		return nil
+	}
+	c := st.creds[cred]
+	if c == nil {
+		var err error
+		if c, err = storekey.NewCredential([]byte(cred), st.secret); err != nil {
+			return nil
+		}
+		st.creds[cred] = c
+	}
+	req, err := c.Request(storeRequest(acct))
+	if err != nil {
+		return nil
+	}
+	return req
+}
+
+// storeRequest is the canonical encoding of acct's token request that its
+// store names derive from: the request the module would send, built by the
+// same code (oauth.StableTokenRequest: no assertion signature, jti, iat or
+// exp), with every header, the body, the client certificate and key (by
+// fingerprint), and the settings that shaped it, so that whatever can make
+// the endpoint issue another token makes another name. Scopes, audience
+// and resource are left out here and named per token
+// (storekey.Request.Names); DPoP proofs never apply, as DPoP users are not
+// shared. TestStoreNameCoversEveryField changes every field of the account
+// and checks the name follows.
+func storeRequest(acct *preset.Account) []byte {
+	a := *acct
+	a.Scopes, a.Audience, a.Resource = nil, "", nil
+	r := oauth.StableTokenRequest(&a)
+	cert := []string{"no certificate", "", "", "", ""}
+	if t := r.TLSClient; t != nil {
+		cert = []string{"certificate", t.CertFile, storekey.Fingerprint(t.CertPEM), t.KeyFile, storekey.Fingerprint(t.KeyPEM)}
+	}
+	key, alg, kid := "no key", "", ""
+	if a.Key != nil {
+		key, alg, kid = "key", a.Key.Alg, a.Key.Kid
+	}
+	x5t := "no x5t"
+	if a.Certificate != nil {
+		x5t = a.Certificate.X5tS256
+	}
+	// With the request, what shaped it beyond what it shows: the same
+	// bytes can come from settings that differ (an id and secret that
+	// form- and raw-encode alike), and it cannot show the private key.
+	parts := []string{"token request", r.Method, r.URL, r.Body,
+		cert[0], cert[1], cert[2], cert[3], cert[4],
+		a.AuthMethod, a.BasicEncoding, a.AssertionAudience, a.Issuer, storekey.Fingerprint(a.PrivateKeyText()),
+		key, alg, kid, x5t, strconv.FormatBool(a.DPoP), "headers"}
+	names := make([]string, 0, len(r.Header))
+	for k := range r.Header {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	for _, k := range names {
+		parts = append(parts, k, r.Header[k])
+	}
+	return storekey.Encode(parts)
 }
 
 // storeFetch is one token call going through the store.

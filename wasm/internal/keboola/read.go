@@ -177,6 +177,7 @@ type field struct {
 	name     string
 	key, val ast.Node
 	path     string
+	parent   string // the path of the object holding it
 }
 
 // value unwraps n and refuses aliases.
@@ -202,8 +203,9 @@ func (r *reader) object(n ast.Node, path, what string) (map[string]field, []fiel
 	}
 	known := map[string]field{}
 	var all []field
+	parent := path
 	yamlnode.EachKey(n, path, r.add, func(name, path string, key, val ast.Node) {
-		f := field{name: name, key: key, val: val, path: path}
+		f := field{name: name, key: key, val: val, path: path, parent: parent}
 		known[name] = f
 		all = append(all, f)
 	})
@@ -227,7 +229,12 @@ func (r *reader) only(fs []field, allowed []string, msg string) {
 			found = found || f.name == a
 		}
 		if !found {
-			r.add(f.key, f.path, msg)
+			line, _ := yamlnode.Position(f.key)
+			if path, lead := yamlnode.UnknownKey(f.parent, f.name, line); path != f.path {
+				r.add(f.key, path, lead+": "+msg)
+			} else {
+				r.add(f.key, f.path, msg)
+			}
 		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -42,6 +43,23 @@ const assertionLifetime = 60 * time.Second
 // random means crypto/rand.Reader. The error, from signing, never holds
 // key material.
 func TokenRequest(a *preset.Account, now time.Time, random io.Reader) (httpmsg.Request, error) {
+	return tokenRequest(a, func() (string, error) { return Assertion(a, now, random) })
+}
+
+// StableTokenRequest is the request TokenRequest builds for a, less what
+// changes from one request to the next: the client assertion is replaced
+// by its header and its claims but iat, exp and jti, unsigned (the key
+// behind it is the caller's to account for). Two accounts with the same
+// stable request are issued the same kind of token, so the shared store
+// names tokens after it; building it signs nothing.
+func StableTokenRequest(a *preset.Account) httpmsg.Request {
+	r, _ := tokenRequest(a, func() (string, error) { return stableAssertion(a), nil })
+	return r
+}
+
+// tokenRequest builds a's token request; assertion makes the client
+// assertion of the JWT methods.
+func tokenRequest(a *preset.Account, assertion func() (string, error)) (httpmsg.Request, error) {
 	if a == nil {
 		return httpmsg.Request{}, nil
 	}
@@ -68,7 +86,7 @@ func TokenRequest(a *preset.Account, now time.Time, random io.Reader) (httpmsg.R
 			f.add("client_secret", a.ClientSecret)
 		}
 	case a.AuthMethod == preset.ClientSecretJWT || a.AuthMethod == preset.PrivateKeyJWT:
-		jwt, err := Assertion(a, now, random)
+		jwt, err := assertion()
 		if err != nil {
 			return httpmsg.Request{}, err
 		}
@@ -135,18 +153,11 @@ func Assertion(a *preset.Account, now time.Time, random io.Reader) (string, erro
 	if _, err := io.ReadFull(random, jti[:]); err != nil {
 		return "", errors.New("no random bytes for the client assertion's jti: " + err.Error())
 	}
-	var aud any = a.TokenURL
-	switch a.AssertionAudience {
-	case preset.AudienceIssuer:
-		aud = a.Issuer
-	case preset.AudienceBoth:
-		aud = []string{a.Issuer, a.TokenURL}
-	}
 	iat := now.Unix()
 	claims := map[string]any{
 		"iss": a.ClientID,
 		"sub": a.ClientID,
-		"aud": aud,
+		"aud": assertionAudience(a),
 		"iat": iat,
 		"exp": iat + int64(assertionLifetime/time.Second),
 		"jti": base64.RawURLEncoding.EncodeToString(jti[:]),
@@ -166,6 +177,47 @@ func Assertion(a *preset.Account, now time.Time, random io.Reader) (string, erro
 		return "", errors.New("signing the client assertion failed: " + err.Error())
 	}
 	return jwt, nil
+}
+
+// assertionAudience is the aud claim of a's client assertion: a string or
+// a list of two.
+func assertionAudience(a *preset.Account) any {
+	switch a.AssertionAudience {
+	case preset.AudienceIssuer:
+		return a.Issuer
+	case preset.AudienceBoth:
+		return []string{a.Issuer, a.TokenURL}
+	}
+	return a.TokenURL
+}
+
+// stableAssertion stands for a's client assertion in StableTokenRequest:
+// everything Assertion puts in it that is the same in every request (the
+// header's alg and kid, iss, sub and aud), each part length-prefixed so
+// that no two assertions read the same.
+func stableAssertion(a *preset.Account) string {
+	parts := []string{"no key"}
+	if a.Key != nil {
+		parts = []string{"alg", a.Key.Alg, "kid", a.Key.Kid}
+	}
+	if c := a.Certificate; c != nil {
+		// The header names the certificate by these.
+		parts = append(parts, "x5t#S256", c.X5tS256, "x5t", c.X5t)
+	}
+	parts = append(parts, "iss", a.ClientID, "sub", a.ClientID, "aud")
+	switch aud := assertionAudience(a).(type) {
+	case string:
+		parts = append(parts, aud)
+	case []string:
+		parts = append(parts, aud...)
+	}
+	var b []byte
+	for _, p := range parts {
+		b = strconv.AppendInt(b, int64(len(p)), 10)
+		b = append(b, ':')
+		b = append(b, p...)
+	}
+	return string(b)
 }
 
 // cookieHeader joins cookies sorted by name so the header is deterministic.

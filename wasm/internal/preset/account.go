@@ -59,6 +59,12 @@ const (
 // Account is one service account after loading: every inherited value has
 // been resolved from its preset and every ${env:NAME} reference replaced.
 // It is what the rest of the module works with.
+//
+// Whatever a field changes in the token request must change the token's
+// name in a shared store, or users that differ in it are served each
+// other's tokens: a new field fails engine's TestStoreNameCoversEveryField
+// until the name covers it or the test lists it as not reaching the
+// request.
 type Account struct {
 	Preset     int    // index of the preset in the document
 	Index      int    // index of the user in its preset

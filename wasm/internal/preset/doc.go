@@ -62,7 +62,10 @@
 // variable the host passes in. Issue messages name fields, types and
 // variable names but never repeat a value from the document or the
 // environment, since a secret may sit in the wrong field. Map keys (header,
-// cookie and param names, unknown keys) do appear in field paths.
+// cookie and param names) do appear in field paths, and so does an unknown
+// key when it looks like one (letters, digits, '_' and '-', at most 64);
+// any other unknown key is reported as "an unknown key on line N" at its
+// map's path, since it may be a secret pasted where a key goes.
 //
 // # Client certificates
 //

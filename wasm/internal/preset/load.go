@@ -97,6 +97,7 @@ type field struct {
 	name     string
 	key, val ast.Node
 	path     string
+	parent   string // the path of the map holding it
 }
 
 func (l *loader) add(n ast.Node, path, msg string) {
@@ -247,7 +248,9 @@ func (l *loader) document(body ast.Node) []Account {
 		}
 		if s, ok := scalar(unwrap(p.Key)); ok {
 			if m := suggest(s, []string{"preset", "presets", "type", "parameters"}); m != "" {
-				l.add(p.Key, pathJoin("", s), "unknown key; did you mean `"+m+"`? "+shapes)
+				line, _ := position(p.Key)
+				path, lead := yamlnode.UnknownKey("", s, line)
+				l.add(p.Key, path, lead+"; did you mean `"+m+"`? "+shapes)
 				return nil
 			}
 		}
@@ -676,8 +679,9 @@ func (l *loader) get(fs map[string]field, key string) (field, bool) {
 // strings. Unknown keys are returned separately for the caller to report.
 func (l *loader) fields(n ast.Node, path string) (known map[string]field, all []field) {
 	known = map[string]field{}
+	parent := path
 	yamlnode.EachKey(n, path, l.add, func(name, path string, key, val ast.Node) {
-		f := field{name: name, key: key, val: val, path: path}
+		f := field{name: name, key: key, val: val, path: path, parent: parent}
 		known[name] = f
 		all = append(all, f)
 	})
@@ -706,18 +710,20 @@ func (l *loader) unknown(fs []field, lv level) (meant map[string]bool) {
 		if contains(lv.keys, f.name) {
 			continue
 		}
+		line, _ := position(f.key)
+		path, lead := yamlnode.UnknownKey(f.parent, f.name, line)
 		var msg string
 		if contains(lv.other, f.name) {
 			msg = "`" + f.name + "` " + lv.moveTo + "."
 		} else if s := suggest(f.name, lv.keys); s != "" {
-			msg = "unknown key; did you mean `" + s + "`?"
+			msg = lead + "; did you mean `" + s + "`?"
 			meant[s] = true
 		} else if s := suggest(f.name, lv.other); s != "" {
-			msg = "unknown key; did you mean `" + s + "`? It " + lv.moveTo + "."
+			msg = lead + "; did you mean `" + s + "`? It " + lv.moveTo + "."
 		} else {
-			msg = "unknown key; remove it. Keys allowed here: " + strings.Join(lv.keys, ", ") + "."
+			msg = lead + "; remove it. Keys allowed here: " + strings.Join(lv.keys, ", ") + "."
 		}
-		l.add(f.key, f.path, msg)
+		l.add(f.key, path, msg)
 	}
 	return meant
 }

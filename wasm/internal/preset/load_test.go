@@ -599,3 +599,44 @@ func TestIssueString(t *testing.T) {
 		t.Errorf("Error() = %q", got)
 	}
 }
+
+// TestUnknownKeyNotQuoted: an unknown key is named in an issue only when it
+// looks like a key (letters, digits, '_', '-', at most 64); a secret pasted
+// where a key goes comes back as "an unknown key on line N" at its map's
+// path, nothing of it in the error (hosts return these errors to callers).
+func TestUnknownKeyNotQuoted(t *testing.T) {
+	long := strings.Repeat("A1b2C3d4", 9) // 72 key-like characters
+	for _, tt := range []struct {
+		name, doc, secret, field string
+		line                     int
+		says                     string
+	}{
+		{"secret as a user key", one("", "'sk_live_51H+x/y=CANARY': 1"), "sk_live_51H+x/y=CANARY", "preset[0].users[0]", 8, "remove it. Keys allowed here: username"},
+		{"jwt as a user key", one("", "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJDQU5BUlkifQ.c2ln: x"), "eyJhbGciOiJIUzI1NiJ9", "preset[0].users[0]", 8, "an unknown key on line 8"},
+		{"long key at the preset", one(long+": 1", ""), long, "preset[0]", 4, "Keys allowed here: type"},
+		{"space, close to a key", one("", "client secret: CANARY"), "client secret", "preset[0].users[0]", 8, "did you mean `client_secret`?"},
+		{"space at the root", "'pre set': [CANARY]\n", "pre set", "", 1, "did you mean `preset`?"},
+		{"keboola login key", strings.Replace(kbBasic, `"method": "FORM",`, `"method": "FORM", "s3cr3t/CANARY+x==": 1,`, 1), "s3cr3t/CANARY", "parameters.api.authentication.loginRequest", 9, "not supported in loginRequest"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Load([]byte(tt.doc), nil)
+			if err == nil {
+				t.Fatal("loaded")
+			}
+			if strings.Contains(err.Error(), tt.secret) || strings.Contains(err.Error(), "CANARY") {
+				t.Fatalf("the error repeats the key:\n%v", err)
+			}
+			for _, is := range issues(t, err) {
+				if is.Field == tt.field && is.Line == tt.line && strings.Contains(is.Message, "an unknown key on line") && strings.Contains(is.Message, tt.says) {
+					return
+				}
+			}
+			t.Fatalf("no issue at %q line %d saying %q; got:\n%v", tt.field, tt.line, tt.says, err)
+		})
+	}
+	// A key-like key is still named, so that the author sees the typo.
+	_, err := Load([]byte(one("", "client_secrett: x")), nil)
+	if !strings.Contains(err.Error(), "preset[0].users[0].client_secrett: unknown key; did you mean `client_secret`?") {
+		t.Fatalf("key-like unknown key: %v", err)
+	}
+}

@@ -1,21 +1,27 @@
 // Package storekey derives the names and the encryption of tokens kept in a
 // store shared by many instances (see the Shared store section of ABI.md).
 //
-// Everything comes from the credential itself, so there is no extra key to
-// configure and only holders of the credential can find or read a token:
+// A token's name must differ from that of every token the endpoint could
+// issue for another request, or one user is served another's token. So a
+// name is derived from the whole token request, in three steps:
 //
-//   - the store key is an HMAC-SHA256 of the token endpoint, client_id,
-//     scopes, audience and resource, under a key HKDF derives from the
-//     credential (never the credential itself);
-//   - the stored value is sealed with AES-256-GCM under a second HKDF key
-//     from the same credential, with the store key as additional data, so a
-//     value copied to another key does not open.
+//   - NewCredential: HKDF-SHA256 of the credential (client secret or
+//     private key), salted with the deployment's store secret when it has
+//     one, gives a naming and a sealing key. Once per credential.
+//   - Credential.Request: HMACs of the canonical encoding of everything
+//     else the request is made of (the engine builds it: endpoint, auth
+//     method, client_id, params, headers, cookies, certificate, assertion
+//     settings…) under those two keys give the request's own naming key
+//     and sealing key. Once per user and load.
+//   - Request.Names: an HMAC of scopes, audience and resource, the parts a
+//     caller chooses per call, names one token. Once per token.
 //
-// Both HKDF keys depend on the credential only: NewCredential derives them
-// once, and each token's names then cost one HMAC.
-//
-// A process with another credential computes other names, and if a name
-// ever matched, opening the value would fail: both count as a miss.
+// The value is sealed with AES-256-GCM under the request's sealing key,
+// with the name as additional data, so a value copied to another name does
+// not open. Only holders of the credential (and of the store secret, when
+// set) can compute a name or open a value; a process with anything else
+// computes other names, and a name that matched anyway would not open:
+// both count as a miss.
 package storekey
 
 import (
@@ -28,10 +34,15 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
+	"hash"
 	"sort"
 	"strings"
 	"time"
 )
+
+// Scheme names this way of deriving names; it is the HKDF info, so a
+// change of scheme changes every name.
+const Scheme = "cctoken store keys v2"
 
 // Names are the store keys of one token. Both carry the same Redis Cluster
 // hash tag ({…}), so a lock and its token live in one slot.
@@ -44,18 +55,32 @@ type Names struct {
 
 // Credential holds the two keys HKDF derives from one credential.
 type Credential struct {
+	mac, seal []byte
+}
+
+// NewCredential derives the naming and sealing keys of credential (the
+// client secret, or the private key's bytes) under the deployment's store
+// secret (nil for none): HKDF-SHA256 with the secret as salt.
+func NewCredential(credential, secret []byte) (*Credential, error) {
+	if len(credential) == 0 {
+		return nil, errors.New("storekey: the credential is empty")
+	}
+	keys := hkdfSHA256(secret, credential, Scheme, 64)
+	return &Credential{mac: keys[:32], seal: keys[32:]}, nil
+}
+
+// Request holds the naming and sealing keys of one token request, whatever
+// its scopes, audience and resource.
+type Request struct {
 	mac  []byte
 	aead cipher.AEAD
 }
 
-// NewCredential derives the naming and sealing keys of credential (the
-// client secret, or the private key's bytes).
-func NewCredential(credential []byte) (*Credential, error) {
-	if len(credential) == 0 {
-		return nil, errors.New("storekey: the credential is empty")
-	}
-	keys := hkdfSHA256(credential, "cctoken store keys v1", 64)
-	block, err := aes.NewCipher(keys[32:])
+// Request derives the keys of the token request whose canonical encoding
+// is canon: an HMAC-SHA256 of it under each of the credential's keys.
+func (c *Credential) Request(canon []byte) (*Request, error) {
+	seal := mac(c.seal, canon)
+	block, err := aes.NewCipher(seal)
 	if err != nil {
 		return nil, err
 	}
@@ -63,50 +88,64 @@ func NewCredential(credential []byte) (*Credential, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Credential{mac: keys[:32], aead: aead}, nil
+	return &Request{mac: mac(c.mac, canon), aead: aead}, nil
 }
 
-// What names a token; the same fields a token request carries.
-type What struct {
-	Endpoint string
-	ClientID string
-	Scopes   []string
-	Audience string
-	Resource []string
-}
-
-// Derive computes the names and the sealing key of what under credential.
-// Scopes and resources are compared as sets.
-func Derive(credential []byte, w What) (Names, error) {
-	c, err := NewCredential(credential)
-	if err != nil {
-		return Names{}, err
-	}
-	return c.Names(w), nil
-}
-
-// Names computes the names of what: an HMAC-SHA256 of its fields, each
-// length-prefixed, under the credential's naming key.
-func (c *Credential) Names(w What) Names {
-	m := hmac.New(sha256.New, c.mac)
-	field := func(s string) {
-		var n [binary.MaxVarintLen64]byte
-		m.Write(n[:binary.PutUvarint(n[:], uint64(len(s)))])
-		m.Write([]byte(s))
-	}
-	field(w.Endpoint)
-	field(w.ClientID)
-	field(setOf(w.Scopes))
-	field(w.Audience)
-	field(setOf(w.Resource))
+// Names names the token of the request for scopes, audience and resource:
+// an HMAC-SHA256 of the three, each length-prefixed, under the request's
+// naming key. Scopes and resources are compared as sets.
+func (r *Request) Names(scopes []string, audience string, resource []string) Names {
+	m := hmac.New(sha256.New, r.mac)
+	field(m, setOf(scopes))
+	field(m, audience)
+	field(m, setOf(resource))
 	id := hex.EncodeToString(m.Sum(nil))
-	return Names{Token: "cctoken:{" + id + "}:token", Lock: "cctoken:{" + id + "}:lock", ID: id, aead: c.aead}
+	return Names{Token: "cctoken:{" + id + "}:token", Lock: "cctoken:{" + id + "}:lock", ID: id, aead: r.aead}
+}
+
+func field(h hash.Hash, s string) {
+	var n [binary.MaxVarintLen64]byte
+	h.Write(n[:binary.PutUvarint(n[:], uint64(len(s)))])
+	h.Write([]byte(s))
+}
+
+func mac(key, data []byte) []byte {
+	m := hmac.New(sha256.New, key)
+	m.Write(data)
+	return m.Sum(nil)
 }
 
 func setOf(xs []string) string {
 	s := append([]string(nil), xs...)
 	sort.Strings(s)
 	return strings.Join(s, "\x00")
+}
+
+// Encode is the canonical encoding of parts: each length-prefixed, so
+// that no two sequences encode the same.
+func Encode(parts []string) []byte {
+	n := 0
+	for _, p := range parts {
+		n += binary.MaxVarintLen64 + len(p)
+	}
+	b := make([]byte, 0, n)
+	for _, p := range parts {
+		b = binary.AppendUvarint(b, uint64(len(p)))
+		b = append(b, p...)
+	}
+	return b
+}
+
+// Fingerprint is the SHA-256 of s ("" for an empty s), to put a long text
+// or a secret into an encoding without anything of it.
+//
+//go:noinline
+func Fingerprint(s string) string {
+	if s == "" {
+		return ""
+	}
+	sum := sha256.Sum256([]byte(s))
+	return string(sum[:])
 }
 
 // Record is what is stored of a token: enough for another instance to use
@@ -197,16 +236,20 @@ func (n Names) Open(text string) (Record, error) {
 
 func (n Names) cipher() (cipher.AEAD, error) {
 	if n.aead == nil {
-		return nil, errors.New("storekey: names not made by Derive")
+		return nil, errors.New("storekey: names not made by Request.Names")
 	}
 	return n.aead, nil
 }
 
-// hkdfSHA256 is HKDF-SHA256 (RFC 5869) with an empty salt, written out with
-// HMAC: crypto/hkdf adds the FIPS module's wrappers to the wasm build for
-// the same few lines. The tests check it against crypto/hkdf.
-func hkdfSHA256(secret []byte, info string, n int) []byte {
-	extract := hmac.New(sha256.New, make([]byte, sha256.Size))
+// hkdfSHA256 is HKDF-SHA256 (RFC 5869), written out with HMAC: crypto/hkdf
+// adds the FIPS module's wrappers to the wasm build for the same few
+// lines. An empty salt is HashLen zero bytes, as the RFC says. The tests
+// check it against crypto/hkdf.
+func hkdfSHA256(salt, secret []byte, info string, n int) []byte {
+	if len(salt) == 0 {
+		salt = make([]byte, sha256.Size)
+	}
+	extract := hmac.New(sha256.New, salt)
 	extract.Write(secret)
 	prk := extract.Sum(nil)
 	var out, prev []byte

@@ -143,6 +143,38 @@ func Join(path, key string) string {
 	return path + "." + key
 }
 
+// KeyLike reports whether s looks like a key name: ASCII letters, digits,
+// '_' and '-', at most 64 bytes. An error about a key it does not know
+// quotes the key only when it is key-like: anything else may be a secret
+// pasted in the wrong place, and errors travel to logs and callers.
+func KeyLike(s string) bool {
+	if s == "" || len(s) > 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// UnknownKey is the field path and the start of the message of an error
+// about key, a key that does not belong at path (its parent) and sits at
+// line: the key's own path when it is key-like, else the parent's path
+// and "an unknown key on line N", the key itself left out.
+func UnknownKey(path, key string, line int) (field, lead string) {
+	if KeyLike(key) {
+		return Join(path, key), "unknown key"
+	}
+	lead = "an unknown key"
+	if line > 0 {
+		lead += " on line " + strconv.Itoa(line)
+	}
+	return path, lead + " (not repeated here: it does not look like a key name, and may be a value in the wrong place)"
+}
+
 // Index appends a list index to a field path.
 func Index(path string, i int) string { return path + "[" + strconv.Itoa(i) + "]" }
 
