@@ -298,9 +298,7 @@ done
 # Inside the module itself, by package: these add up to the code section.
 # The same build as build.sh's but keeping function names (no -s), which
 # changes no code.
-(cd "$root" && GOOS=wasip1 GOARCH=wasm CGO_ENABLED=0 GOFLAGS=-buildvcs=false \
-	go build -trimpath -buildmode=c-shared -gcflags='github.com/goccy/go-yaml/...=-l' -ldflags='-w -buildid=' \
-	-o "$tmp/named.wasm" ./wasm/module)
+(cd "$root" && ./build.sh --named "$tmp/named.wasm")
 go build -o "$tmp/wasmsize" ./wasmsize
 "$tmp/wasmsize" "$tmp/named.wasm"
 log "done"
