@@ -240,7 +240,7 @@ func (c *Client) Invalidate(ctx context.Context, user string) error {
 		}
 		return true
 	})
-	return c.run(ctx, call{Op: "invalidate", User: user}, nil)
+	return c.run(ctx, call{Op: "invalidate", User: user}, &invalidateResult{})
 }
 
 // flight is one token request shared by every caller that needs it.
@@ -376,7 +376,7 @@ func (c *Client) run(ctx context.Context, req call, out any) error {
 			return a.Error
 		default:
 			if out != nil && a.Result != nil {
-				return json.Unmarshal(a.Result, out)
+				return decodeAnswer(a.Result, out)
 			}
 			return nil
 		}
@@ -397,9 +397,7 @@ func memoKey(user string, c *call) string {
 // Lint checks a preset document and returns every issue in it (none when
 // it is clean). ${env:NAME} references are taken as set.
 func Lint(ctx context.Context, preset []byte, opts ...Option) ([]Issue, error) {
-	var res struct {
-		Issues []Issue `json:"issues"`
-	}
+	var res lintResult
 	err := once(ctx, opts, func(o *options) call { return call{Op: "lint", Text: string(preset), Username: o.username} }, &res)
 	return res.Issues, err
 }
@@ -411,10 +409,7 @@ func Lint(ctx context.Context, preset []byte, opts ...Option) ([]Issue, error) {
 // cctoken cannot use, or a document that is already a preset, gives an
 // *Error with code invalid_preset listing every issue.
 func Convert(ctx context.Context, text []byte, opts ...Option) (yaml string, env []string, err error) {
-	var res struct {
-		YAML string   `json:"yaml"`
-		Env  []string `json:"env"`
-	}
+	var res convertResult
 	err = once(ctx, opts, func(o *options) call { return call{Op: "convert", Text: string(text), Username: o.username} }, &res)
 	return res.YAML, res.Env, err
 }
@@ -437,5 +432,5 @@ func once(ctx context.Context, opts []Option, mk func(*options) call, out any) e
 	if a.Error != nil {
 		return a.Error
 	}
-	return json.Unmarshal(a.Result, out)
+	return decodeAnswer(a.Result, out)
 }
