@@ -26,10 +26,12 @@ import (
 //
 // When you add an op or an effect, add its call members to Call and to the
 // host's call, and its answer's pair here.
-var driftPairs = []struct {
+type driftPair struct {
 	host   string // the host type's name in package host
-	module any
-}{
+	module any    // a value of the module's type
+}
+
+var driftPairs = []driftPair{
 	{"call", Call{}},
 	{"answer", Answer{}},
 	{"httpRequest", httpmsg.Request{}},
@@ -53,6 +55,13 @@ var driftPairs = []struct {
 
 func TestHostTypesMatchModule(t *testing.T) {
 	host := hostStructs(t, filepath.Join("..", "..", "..", "host"))
+	// A named host struct with JSON tags mirrors an ABI shape: it must be
+	// paired, so a new op's result type cannot be left out.
+	for name := range host {
+		if !slices.ContainsFunc(driftPairs, func(p driftPair) bool { return p.host == name }) {
+			t.Errorf("host.%s has JSON members, so it mirrors a shape of the ABI: add it to driftPairs with the module's type", name)
+		}
+	}
 	for _, p := range driftPairs {
 		h, ok := host[p.host]
 		if !ok {
@@ -105,7 +114,7 @@ func jsonName(tag string) (string, bool) {
 }
 
 // hostStructs reads package host's source (not its tests) and lists, per
-// struct type, the JSON member names of its fields. Host types embed
+// named struct type with JSON tags, the JSON member names of its fields. Host types embed
 // nothing, so no flattening is needed; an embedded field is reported.
 func hostStructs(t *testing.T, dir string) map[string][]string {
 	t.Helper()
@@ -155,7 +164,11 @@ func hostStructs(t *testing.T, dir string) map[string][]string {
 					}
 				}
 			}
-			out[ts.Name.Name] = names
+			if tagged := slices.ContainsFunc(st.Fields.List, func(f *ast.Field) bool {
+				return f.Tag != nil && strings.Contains(f.Tag.Value, "json:")
+			}); tagged {
+				out[ts.Name.Name] = names
+			}
 			return true
 		})
 	}
