@@ -46,17 +46,19 @@ echo "== conformance"
 # JavaScript host in Node, the edge worker on workerd, the Go host and the
 # WASI command. Each driver prints a line per scenario (PASS, FAIL or NOT
 # APPLICABLE with the reason) and a summary.
-node --test --test-timeout=120000 tests/conformance/js.test.mjs tests/conformance/edge.test.mjs
+# All four run even when one fails, so every host's results are shown.
+node_status=0
+node --test --test-timeout=120000 tests/conformance/js.test.mjs tests/conformance/edge.test.mjs || node_status=$?
 conformance_log=$(mktemp)
-conformance_status=0
-go test -count=1 -v ./tests/conformance/ >"$conformance_log" 2>&1 || conformance_status=$?
-if [ "$conformance_status" -eq 0 ]; then
+go_status=0
+go test -count=1 -v ./tests/conformance/ >"$conformance_log" 2>&1 || go_status=$?
+if [ "$go_status" -eq 0 ]; then
 	grep -E '^(conformance |  (FAIL|N/A) )' "$conformance_log" || true
 else
 	grep -vE '^(=== |    --- PASS)|note: ' "$conformance_log" || true
 fi
 rm -f "$conformance_log"
-[ "$conformance_status" -eq 0 ]
+[ "$node_status" -eq 0 ] && [ "$go_status" -eq 0 ]
 
 echo "== go test"
 # The shared-store tests (host/redisstore, tests/scale) start real
