@@ -1,7 +1,10 @@
 package host
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -9,7 +12,28 @@ import (
 
 // The JSON shapes of wasm/ABI.md, as the host sees them. The host does not
 // import the module's Go packages: it talks to the module only through the
-// ABI, as every other host does.
+// ABI, as every other host does. These types mirror the module's member for
+// member: the module refuses a call with a member it does not know, and
+// decodeAnswer refuses an answer with one this host does not know, so a
+// member added on one side only fails every test that reaches it
+// (wasm/internal/abi's drift test also compares the two sets of types).
+
+// decodeAnswer reads JSON the module wrote into v, refusing members v does
+// not declare. The host embeds the module it was built with, so an unknown
+// member is drift between these types and the module's, never a newer
+// module: it fails loudly instead of being dropped.
+func decodeAnswer(b []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	err := dec.Decode(v)
+	if err == nil && dec.More() {
+		err = errors.New("data after the answer")
+	}
+	if err != nil {
+		return fmt.Errorf("cctoken: the module's answer does not match this host's ABI types (%v); host/abi.go and wasm/internal must change together: rebuild with build.sh", err)
+	}
+	return nil
+}
 
 type call struct {
 	Op       string            `json:"op"`
@@ -37,6 +61,7 @@ type call struct {
 	// sign and answer
 	Method        string          `json:"method,omitempty"`
 	URL           string          `json:"url,omitempty"`
+	Nonce         string          `json:"nonce,omitempty"`
 	DPoPNonce     string          `json:"dpop_nonce,omitempty"`
 	Location      string          `json:"location,omitempty"`
 	Authorization string          `json:"authorization,omitempty"`
@@ -46,7 +71,9 @@ type call struct {
 
 // signResult is the answer of the sign op.
 type signResult struct {
+	User      string            `json:"user"`
 	TokenType string            `json:"token_type"`
+	UseUntil  int64             `json:"use_until"`
 	Headers   map[string]string `json:"headers"`
 }
 
@@ -62,6 +89,29 @@ type answerResult struct {
 	DropBody    bool              `json:"drop_body"`
 	Invalidated bool              `json:"invalidated"`
 	Attempt     json.RawMessage   `json:"attempt"`
+}
+
+// lintResult is the answer of the lint op.
+type lintResult struct {
+	Issues []Issue `json:"issues"`
+	Hints  []Issue `json:"hints"`
+}
+
+// convertResult is the answer of the convert op.
+type convertResult struct {
+	YAML string   `json:"yaml"`
+	Env  []string `json:"env"`
+}
+
+// invalidateResult is the answer of the invalidate op.
+type invalidateResult struct {
+	Dropped int `json:"dropped"`
+}
+
+// challengeResult is the answer of the challenge op.
+type challengeResult struct {
+	Invalidate   bool `json:"invalidate"`
+	UseDPoPNonce bool `json:"use_dpop_nonce"`
 }
 
 type answer struct {

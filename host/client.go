@@ -251,7 +251,7 @@ func (c *Client) Header(ctx context.Context, user string, opts ...TokenOption) (
 // new one. Use it when a resource server refuses a token.
 func (c *Client) Invalidate(ctx context.Context, user string) error {
 	c.dropMemos(user)
-	return c.run(ctx, call{Op: "invalidate", User: user}, nil)
+	return c.run(ctx, call{Op: "invalidate", User: user}, &invalidateResult{})
 }
 
 // dropMemos forgets the host's memos of user, after the module dropped
@@ -405,7 +405,7 @@ func (c *Client) run(ctx context.Context, req call, out any) error {
 			return a.Error
 		default:
 			if out != nil && a.Result != nil {
-				return json.Unmarshal(a.Result, out)
+				return decodeAnswer(a.Result, out)
 			}
 			return nil
 		}
@@ -434,10 +434,7 @@ func Lint(ctx context.Context, preset []byte, opts ...Option) ([]Issue, error) {
 // recognised from a token URL that the preset breaks (an Entra ID v2
 // endpoint with a scope not ending in /.default, Auth0 without audience).
 func LintHints(ctx context.Context, preset []byte, opts ...Option) (issues, hints []Issue, err error) {
-	var res struct {
-		Issues []Issue `json:"issues"`
-		Hints  []Issue `json:"hints"`
-	}
+	var res lintResult
 	err = once(ctx, opts, func(o *options) call { return call{Op: "lint", Text: string(preset), Username: o.username} }, &res)
 	return res.Issues, res.Hints, err
 }
@@ -449,10 +446,7 @@ func LintHints(ctx context.Context, preset []byte, opts ...Option) (issues, hint
 // cctoken cannot use, or a document that is already a preset, gives an
 // *Error with code invalid_preset listing every issue.
 func Convert(ctx context.Context, text []byte, opts ...Option) (yaml string, env []string, err error) {
-	var res struct {
-		YAML string   `json:"yaml"`
-		Env  []string `json:"env"`
-	}
+	var res convertResult
 	err = once(ctx, opts, func(o *options) call { return call{Op: "convert", Text: string(text), Username: o.username} }, &res)
 	return res.YAML, res.Env, err
 }
@@ -475,5 +469,5 @@ func once(ctx context.Context, opts []Option, mk func(*options) call, out any) e
 	if a.Error != nil {
 		return a.Error
 	}
-	return json.Unmarshal(a.Result, out)
+	return decodeAnswer(a.Result, out)
 }

@@ -145,8 +145,8 @@ func (in *instance) do(ctx context.Context, c call) (*answer, error) {
 		return nil, errors.New("cctoken: module answer out of range")
 	}
 	var a answer
-	if err := json.Unmarshal(out, &a); err != nil {
-		return nil, fmt.Errorf("cctoken: undecodable module answer: %w", err)
+	if err := decodeAnswer(out, &a); err != nil {
+		return nil, err
 	}
 	return &a, nil
 }

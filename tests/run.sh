@@ -2,7 +2,8 @@
 # Runs every test of the project on a fresh machine that has Go, Node and
 # npm: installs what the tests need (npm packages; Debian's chromium), checks
 # formatting and that build.sh reproduces the committed module and bundle,
-# then runs the JavaScript tests, the edge worker on workerd, the Go tests
+# then runs the JavaScript tests, the edge worker on workerd, the
+# conformance suite in every host, the Go tests
 # (unit, fuzz seed corpora, end to end against a real authorization server,
 # the WASI command under wasirun, many processes sharing tokens through a
 # real redis-server), the explorer in a real browser and the npm package
@@ -40,13 +41,34 @@ echo "== edge tests"
 ./edge/setup.sh
 node --test --test-timeout=120000 edge/test/
 
+echo "== conformance"
+# One set of scenarios (tests/conformance/scenarios/, see
+# docs/conformance.md) against a scripted fault server, in every host: the
+# JavaScript host in Node, the edge worker on workerd, the Go host and the
+# WASI command. Each driver prints a line per scenario (PASS, FAIL or NOT
+# APPLICABLE with the reason) and a summary.
+# All four run even when one fails, so every host's results are shown.
+node_status=0
+node --test --test-timeout=120000 tests/conformance/js.test.mjs tests/conformance/edge.test.mjs || node_status=$?
+conformance_log=$(mktemp)
+go_status=0
+go test -count=1 -v ./tests/conformance/ >"$conformance_log" 2>&1 || go_status=$?
+if [ "$go_status" -eq 0 ]; then
+	grep -E '^(conformance |  (FAIL|N/A) )' "$conformance_log" || true
+else
+	grep -vE '^(=== |    --- PASS)|note: ' "$conformance_log" || true
+fi
+rm -f "$conformance_log"
+[ "$node_status" -eq 0 ] && [ "$go_status" -eq 0 ]
+
 echo "== go test"
 # The shared-store tests (host/redisstore, tests/scale) start real
 # redis-server processes: install Debian's when it is missing, and make a
 # missing server a failure rather than a skip.
 tests/scale/setup-redis.sh
 export CCTOKEN_REQUIRE_REDIS=1
-go test -count=1 ./...
+# tests/conformance ran in its own step above.
+go test -count=1 $(go list ./... | grep -v /tests/conformance$)
 
 echo "== browser test"
 # The API explorer (index.html) in Debian's chromium, against

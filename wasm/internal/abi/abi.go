@@ -8,6 +8,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"strconv"
 
 	"github.com/cctoken/cctoken/wasm/internal/engine"
 	"github.com/cctoken/cctoken/wasm/internal/httpmsg"
@@ -105,6 +106,10 @@ func (d *Dispatcher) Handle(in []byte) []byte {
 func (d *Dispatcher) answer(in []byte) (a Answer) {
 	var c Call
 	if err := decodeCall(in, &c); err != nil {
+		if u, ok := err.(*unknownMember); ok {
+			return Answer{Error: &engine.Error{Code: engine.CodeBadRequest, Field: u.name,
+				Message: "the call has a member this module does not know: " + strconv.Quote(u.name) + "; the host and the module disagree on the ABI (see ABI.md): use the module built with this host"}}
+		}
 		return badRequest("the call is not a JSON object of the documented form; see ABI.md")
 	}
 	e := d.Engine

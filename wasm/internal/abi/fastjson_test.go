@@ -1,7 +1,10 @@
 package abi
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
+	"io"
 	"reflect"
 	"testing"
 
@@ -61,9 +64,18 @@ func FuzzDecodeCall(f *testing.F) {
 	f.Fuzz(checkDecode)
 }
 
+// checkDecode compares decodeCall with encoding/json refusing unknown
+// members (the module's rule for calls).
 func checkDecode(t *testing.T, in []byte) {
 	var want, got Call
-	werr := json.Unmarshal(in, &want)
+	dec := json.NewDecoder(bytes.NewReader(in))
+	dec.DisallowUnknownFields()
+	werr := dec.Decode(&want)
+	if werr == nil {
+		if _, err := dec.Token(); err != io.EOF {
+			werr = errors.New("trailing data")
+		}
+	}
 	gerr := decodeCall(in, &got)
 	if (werr == nil) != (gerr == nil) {
 		t.Fatalf("%q: encoding/json error %v, decodeCall error %v", in, werr, gerr)
