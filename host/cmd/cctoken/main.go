@@ -6,9 +6,9 @@
 //	cctoken convert FILE [--user U]
 //	cctoken validate FILE [--json]
 //	cctoken request FILE --user U [-X METHOD] [-H 'Name: value']... [-d DATA] URL
-//	cctoken demo
 //	cctoken explore [FILE] [--addr 127.0.0.1:PORT] [--allow-origin ORIGIN]...
 //	cctoken keep FILE [--store URL] [--watch]
+//	cctoken version
 //
 // token, validate, request and keep take --store URL to share tokens with
 // other instances through Redis.
@@ -39,13 +39,13 @@ usage:
   cctoken validate FILE [--json]         get a token for every user and print a table
   cctoken request FILE --user U [-X METHOD] [-H 'Name: value']... [-d DATA] URL
                                          make a request as U; print status and body
-  cctoken demo                           run a local authorization server and API, and use them
   cctoken explore [FILE] [--addr 127.0.0.1:PORT] [--allow-origin ORIGIN]...
                                          serve the API explorer page on 127.0.0.1, with a relay
                                          for token endpoints and allowed APIs without CORS
   cctoken keep FILE [--store URL] [--watch] [--every 1s]
                                          keep every user's token fresh until interrupted; with
                                          --watch, reload the file when it changes
+  cctoken version                        print cctoken's version (also --version)
 
 FILE may be - for standard input. Secrets can stay out of the file:
 client_secret: ${env:NAME} reads the environment variable NAME.
@@ -72,8 +72,11 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		"validate": env.validate,
 		"request":  env.request,
 		"demo":     env.demo,
+		"version":  env.version,
 		"explore":  env.explore,
 		"keep":     env.keep,
+		// --version as well, since people type it.
+		"--version": env.version,
 	}, nil)
 }
 
@@ -90,22 +93,17 @@ type cliEnv struct {
 	stdout, stderr io.Writer
 	verbose        bool
 	username       string // names the user of an imported document (--user)
-	// kept is a client that commands share instead of making their own,
-	// so that the demo shows the cache at work across commands.
-	kept *host.Client
 
 	storeURL     string // --store
 	storeTimeout time.Duration
 	closeStore   func()
 }
 
-// release closes a client unless it is the shared one.
+// release closes a client and the store it uses.
 func (e *cliEnv) release(c *host.Client) {
-	if c != e.kept {
-		c.Close()
-		if e.closeStore != nil {
-			e.closeStore()
-		}
+	c.Close()
+	if e.closeStore != nil {
+		e.closeStore()
 	}
 }
 
@@ -121,9 +119,6 @@ func (e *cliEnv) readFile(name string) ([]byte, error) {
 }
 
 func (e *cliEnv) client(file string) (*host.Client, error) {
-	if e.kept != nil {
-		return e.kept, nil
-	}
 	text, err := e.readFile(file)
 	if err != nil {
 		return nil, err
