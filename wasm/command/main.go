@@ -37,6 +37,7 @@ usage:
   cctoken lint FILE [--user U]           report every problem in a preset (exit 1 if any)
   cctoken token FILE [--user U] [--json] print a token (the only user's, or U's)
   cctoken validate FILE [--json]         get a token for every user and print a table
+  cctoken version                        print cctoken's version (also --version)
 
 token and validate also take --ca-file FILE: trust the CA certificates in
 this PEM file as well as the embedded roots (default: $CCTOKEN_CA_FILE).
@@ -64,6 +65,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		"lint":     c.lint,
 		"token":    c.token,
 		"validate": c.validate,
+		"version":  func(args []string) error { return cliout.Version(stdout, args) },
+		// --version as well, as the native command.
+		"--version": func(args []string) error { return cliout.Version(stdout, args) },
 	}, errorText)
 }
 

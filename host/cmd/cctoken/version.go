@@ -1,19 +1,9 @@
 package main
 
-import (
-	"fmt"
-
-	"github.com/cctoken/cctoken/internal/version"
-)
+import "github.com/cctoken/cctoken/internal/cliout"
 
 // version prints the project version, the one every artifact reports.
-func (e *cliEnv) version(args []string) error {
-	if len(args) > 0 {
-		return usageError("usage: cctoken version")
-	}
-	fmt.Fprintf(e.stdout, "cctoken %s\n", version.Version)
-	return nil
-}
+func (e *cliEnv) version(args []string) error { return cliout.Version(e.stdout, args) }
 
 // demo points to the demo's own command: the development authorization
 // server it runs (ory/fosite) stays out of the installed command.
