@@ -52,4 +52,3 @@ func BenchmarkJoseNative(b *testing.B) {
 		}
 	})
 }
-
