@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Builds every artifact from source. The reactor wasm and the browser bundle
-# are committed (the Go host embeds the wasm, `cctoken explore` the bundle);
-# CI runs `./build.sh --check` to prove this script reproduces both byte for
-# byte.
+# are committed (the Go host embeds the wasm, `cctoken explore` the bundle),
+# with NOTICE and THIRD_PARTY.md, which list the third-party code they carry;
+# CI runs `./build.sh --check` to prove this script reproduces all four byte
+# for byte.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -52,14 +53,22 @@ build_bundle() {
 		--outfile="$1"
 }
 
+# NOTICE and THIRD_PARTY.md: the third-party code each artifact carries,
+# with its license, from the module graph and tests/node_modules (so after
+# build_bundle has run tests/setup.sh). Writes both into $1.
+build_notices() {
+	go run ./internal/thirdparty -dir "$1"
+}
+
 case "${1:-}" in
 --check)
 	tmp=$(mktemp -d)
 	trap 'rm -rf "$tmp"' EXIT
 	build_reactor "$tmp/cctoken.wasm"
 	build_bundle "$tmp/cctoken.bundle.js"
+	build_notices "$tmp"
 	failed=0
-	for pair in "$tmp/cctoken.wasm:$wasm" "$tmp/cctoken.bundle.js:$bundle"; do
+	for pair in "$tmp/cctoken.wasm:$wasm" "$tmp/cctoken.bundle.js:$bundle" "$tmp/NOTICE:NOTICE" "$tmp/THIRD_PARTY.md:THIRD_PARTY.md"; do
 		if ! cmp -s "${pair%%:*}" "${pair#*:}"; then
 			echo "build.sh: ${pair#*:} differs from a fresh build; run ./build.sh and commit it" >&2
 			failed=1
@@ -84,7 +93,7 @@ case "${1:-}" in
 		failed=1
 	fi
 	[ "$failed" = 0 ] || exit 1
-	echo "build.sh: $wasm ($(wc -c <"$wasm") bytes) and $bundle ($(wc -c <"$bundle") bytes) are reproducible"
+	echo "build.sh: $wasm ($(wc -c <"$wasm") bytes) and $bundle ($(wc -c <"$bundle") bytes) are reproducible; NOTICE and THIRD_PARTY.md are current"
 	echo "build.sh: $command builds the same twice ($(wc -c <"$tmp/command1.wasm") bytes)"
 	;;
 --named)
@@ -98,6 +107,8 @@ case "${1:-}" in
 	mkdir -p "$(dirname "$bundle")"
 	build_bundle "$bundle"
 	echo "built $bundle ($(wc -c <"$bundle") bytes)"
+	build_notices .
+	echo "built NOTICE and THIRD_PARTY.md"
 	mkdir -p "$(dirname "$command")"
 	build_command "$command"
 	echo "built $command ($(wc -c <"$command") bytes)"

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Runs every test of the project on a fresh machine that has Go, Node and
 # npm: installs what the tests need (npm packages; Debian's chromium), checks
-# formatting and that build.sh reproduces the committed module and bundle,
-# then runs the JavaScript tests, the edge worker on workerd, the
-# conformance suite in every host, the Go tests
+# formatting, that build.sh reproduces the committed module and bundle, and
+# release hygiene (tidy go.mod files, npm lock files, no retracted
+# dependency in the installed command), then runs the JavaScript tests, the
+# edge worker on workerd, the conformance suite in every host, the Go tests
 # (unit, fuzz seed corpora, end to end against a real authorization server,
 # the WASI command under wasirun, many processes sharing tokens through a
 # real redis-server), the explorer in a real browser and the npm package
@@ -22,8 +23,13 @@ fi
 go vet ./...
 GOOS=wasip1 GOARCH=wasm go vet ./wasm/...
 
-echo "== build.sh reproduces the committed module"
+echo "== build.sh reproduces the committed module, bundle, NOTICE and THIRD_PARTY.md"
 ./build.sh --check
+
+echo "== release hygiene"
+# Tidy go.mod files, npm lock files that match their package.json, and no
+# retracted dependency in the installed command (docs/releasing.md).
+tests/scripts/release-check.sh
 
 echo "== js tests"
 # js/ is its own npm package ("cctoken"): its dependency is installed into

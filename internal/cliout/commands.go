@@ -79,6 +79,7 @@ var Shared = []Line{
 	{"cctoken lint FILE [--user U]", "report every problem in a preset (exit 1 if any)"},
 	{"cctoken token FILE [--user U] [--json]", "print a token (the only user's, or U's)"},
 	{"cctoken validate FILE [--json]", "get a token for every user and print a table"},
+	{"cctoken version", "print cctoken's version (also --version)"},
 }
 
 // FileNotes is what every usage text says about FILE.
@@ -123,7 +124,9 @@ type Env struct {
 
 // Commands is the shared commands, for Run; a host adds its own.
 func (e *Env) Commands() Commands {
-	return Commands{"lint": e.Lint, "token": e.Token, "validate": e.Validate}
+	version := func(args []string) error { return Version(e.Stdout, args) }
+	// --version as well, since people type it.
+	return Commands{"lint": e.Lint, "token": e.Token, "validate": e.Validate, "version": version, "--version": version}
 }
 
 // ReadFile reads a preset file, or standard input for "-".

@@ -162,6 +162,10 @@ size() { # NAME FILE
 }
 size module "$root/host/embed/cctoken.wasm"
 
+# The installed command and the demo, stripped (commands.sh).
+log "command sizes: cctoken and cctoken-demo"
+"$bench_dir/commands.sh"
+
 # Throwaway reactors: each exports one function that really uses its
 # dependency, so the linker keeps what a real caller pulls in.
 variant() { # NAME, then main.go on stdin

@@ -42,6 +42,7 @@ import (
 	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
 	"github.com/tetratelabs/wazero/sys"
 
+	"github.com/cctoken/cctoken/internal/version"
 	"github.com/cctoken/cctoken/tests/oidctest"
 )
 
@@ -200,6 +201,16 @@ func TestCommand(t *testing.T) {
 			n := f.native(t, nil, "lint", f.path(name))
 			if w != n {
 				t.Errorf("lint %s: the WASI command and the native one differ:\n--- wasi\n%v\n--- native\n%v", name, w, n)
+			}
+		}
+	})
+
+	t.Run("version", func(t *testing.T) {
+		t.Parallel()
+		for _, args := range [][]string{{"--version"}, {"version"}} {
+			w, n := f.wasm(t, nil, args...), f.native(t, nil, args...)
+			if w != n || w.code != 0 || w.stdout != "cctoken "+version.Version+"\n" {
+				t.Errorf("%s: want both to print cctoken %s, got\n--- wasi\n%v\n--- native\n%v", args[0], version.Version, w, n)
 			}
 		}
 	})

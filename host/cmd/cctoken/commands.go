@@ -37,9 +37,6 @@ func (h nativeHost) Lint(ctx context.Context, text []byte, username string) (iss
 
 func (h nativeHost) Open(ctx context.Context, text []byte, username string, verbose bool) (cliout.Session, error) {
 	e := h.e
-	if e.kept != nil {
-		return session{e, e.kept}, nil
-	}
 	e.username, e.verbose = username, verbose
 	c, err := e.newClient(text)
 	if err != nil {

@@ -6,9 +6,9 @@
 //	cctoken convert FILE [--user U]
 //	cctoken validate FILE [--json]
 //	cctoken request FILE --user U [-X METHOD] [-H 'Name: value']... [-d DATA] URL
-//	cctoken demo
 //	cctoken explore [FILE] [--addr 127.0.0.1:PORT] [--allow-origin ORIGIN]...
 //	cctoken keep FILE [--store URL] [--watch]
+//	cctoken version
 //
 // token, validate, request and keep take --store URL (or $CCTOKEN_STORE) to
 // share tokens with other instances through Redis; $CCTOKEN_STORE_SECRET
@@ -34,7 +34,6 @@ import (
 var usage = cliout.Usage("cctoken: OAuth 2.0 client-credentials tokens from a preset file\n", append(cliout.Shared[:len(cliout.Shared):len(cliout.Shared)],
 	cliout.Line{Synopsis: "cctoken convert FILE [--user U]", Summary: "print a Keboola generic-extractor configuration as a preset"},
 	cliout.Line{Synopsis: "cctoken request FILE --user U [-X METHOD] [-H 'Name: value']... [-d DATA] URL", Summary: "make a request as U; print status and body"},
-	cliout.Line{Synopsis: "cctoken demo", Summary: "run a local authorization server and API, and use them"},
 	cliout.Line{Synopsis: "cctoken explore [FILE] [--addr 127.0.0.1:PORT] [--allow-origin ORIGIN]...", Summary: "serve the API explorer page on 127.0.0.1, with a relay\nfor token endpoints and allowed APIs without CORS"},
 	cliout.Line{Synopsis: "cctoken keep FILE [--store URL] [--watch] [--every 1s]", Summary: "keep every user's token fresh until interrupted; with\n--watch, reload the file when it changes"},
 ), cliout.FileNotes+`token, validate, request and keep take --store redis://HOST:PORT/DB to share
@@ -63,6 +62,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		"demo":     env.demo,
 		"explore":  env.explore,
 		"keep":     env.keep,
+		"version":  env.version,
+		// --version as well, since people type it.
+		"--version": env.version,
 	}, nil)
 }
 
@@ -79,22 +81,17 @@ type cliEnv struct {
 	stdout, stderr io.Writer
 	verbose        bool
 	username       string // names the user of an imported document (--user)
-	// kept is a client that commands share instead of making their own,
-	// so that the demo shows the cache at work across commands.
-	kept *host.Client
 
 	storeURL     string // --store
 	storeTimeout time.Duration
 	closeStore   func()
 }
 
-// release closes a client unless it is the shared one.
+// release closes a client and the store it uses.
 func (e *cliEnv) release(c *host.Client) {
-	if c != e.kept {
-		c.Close()
-		if e.closeStore != nil {
-			e.closeStore()
-		}
+	c.Close()
+	if e.closeStore != nil {
+		e.closeStore()
 	}
 }
 
@@ -103,9 +100,6 @@ func (e *cliEnv) readFile(name string) ([]byte, error) { return e.shared().ReadF
 // client loads the preset in file for request and keep (and the demo); a
 // preset that does not load is reported issue by issue, exit 1.
 func (e *cliEnv) client(file string) (*host.Client, error) {
-	if e.kept != nil {
-		return e.kept, nil
-	}
 	text, err := e.readFile(file)
 	if err != nil {
 		return nil, err

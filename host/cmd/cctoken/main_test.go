@@ -365,7 +365,7 @@ func TestUsage(t *testing.T) {
 		{"request without URL", []string{"request", file, "--user", "alice"}, 2, "", "usage: cctoken request"},
 		{"request bad header", []string{"request", file, "--user", "alice", "-H", "NoColonHere", "http://127.0.0.1:1/"}, 2, "", `-H takes 'Name: value', got "NoColonHere"`},
 		{"request bad URL", []string{"request", file, "--user", "alice", "http://[::1"}, 2, "", "cctoken request:"},
-		{"demo with arguments", []string{"demo", "now"}, 2, "", "usage: cctoken demo"},
+		{"demo moved to its own command", []string{"demo"}, 2, "", "go run ./host/cmd/cctoken-demo"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

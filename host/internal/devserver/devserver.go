@@ -1,5 +1,6 @@
 // Package devserver is the embedded development authorization server behind
-// `cctoken demo`: a real OAuth 2.0 server (github.com/ory/fosite) issuing
+// cctoken-demo (host/cmd/cctoken-demo; the installed cctoken command does not
+// link it): a real OAuth 2.0 server (github.com/ory/fosite) issuing
 // opaque HMAC access tokens through the client credentials grant, plus a small
 // protected API that validates them.
 //

@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"strconv"
 
+	"github.com/cctoken/cctoken/internal/version"
 	"github.com/cctoken/cctoken/wasm/internal/engine"
 	"github.com/cctoken/cctoken/wasm/internal/httpmsg"
 	"github.com/cctoken/cctoken/wasm/internal/preset"
@@ -73,8 +74,11 @@ type Answer struct {
 
 // VersionResult answers the "version" op.
 type VersionResult struct {
-	ABI     int `json:"abi"`
-	Pending int `json:"pending"`
+	ABI int `json:"abi"`
+	// Version is the project release this module was built from
+	// (internal/version), so a host can report which module it runs.
+	Version string `json:"version"`
+	Pending int    `json:"pending"`
 	// Instance is random per instance: it tells instances apart (in logs,
 	// as a lock owner) and shows the host gave the module real randomness.
 	Instance string `json:"instance"`
@@ -116,7 +120,7 @@ func (d *Dispatcher) answer(in []byte) (a Answer) {
 	var s engine.Step
 	switch c.Op {
 	case "version":
-		return Answer{Result: VersionResult{ABI: Version, Pending: e.Pending(), Instance: d.instance}}
+		return Answer{Result: VersionResult{ABI: Version, Version: version.Version, Pending: e.Pending(), Instance: d.instance}}
 	case "lint":
 		s = e.Lint([]byte(c.Text), preset.WithUsername(c.Username))
 	case "load":

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+
+	"github.com/cctoken/cctoken/internal/version"
 )
 
 const presetDoc = `{"preset":[{"type":"oauth_client_credentials","url":"https://auth.example.com/token","users":[{"username":"u","client_id":"c","client_secret":"s3cret-CANARY"}]}]}`
@@ -53,6 +55,20 @@ func TestRoundTrip(t *testing.T) {
 		if strings.Contains(string(d.Handle([]byte(`{"op":"users"}`))), "CANARY") {
 			t.Fatal("users leaks the secret")
 		}
+	}
+}
+
+// TestVersionAnswer checks the version op names the ABI and the project
+// release, the one every artifact reports.
+func TestVersionAnswer(t *testing.T) {
+	var got VersionResult
+	out := call(t, New(), `{"op":"version"}`)
+	b, _ := json.Marshal(out["result"])
+	if err := json.Unmarshal(b, &got); err != nil {
+		t.Fatal(err)
+	}
+	if got.ABI != Version || got.Version != version.Version || len(got.Instance) != 32 {
+		t.Errorf("version answer %s, want abi %d and version %q", b, Version, version.Version)
 	}
 }
 
