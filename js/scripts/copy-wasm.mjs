@@ -2,7 +2,7 @@
 // byte by build.sh) into the package as cctoken.wasm. npm runs it before
 // every pack and publish (the prepack script), so the package always ships
 // the repository's module while git holds it only once (js/cctoken.wasm is
-// ignored).
+// ignored). LICENSE is copied likewise.
 
 import { copyFileSync, existsSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -17,3 +17,6 @@ if (!existsSync(from)) {
   process.exit(1);
 }
 copyFileSync(from, to);
+// The license goes with every copy (npm packs a LICENSE file whatever
+// "files" says); it too is held once, at the repository root.
+copyFileSync(join(js, "..", "LICENSE"), join(js, "LICENSE"));

@@ -64,9 +64,9 @@ describe("npm pack", () => {
 
   after(() => rmSync(tmp, { recursive: true, force: true }));
 
-  test("ships the code, the types and the module, nothing else", () => {
+  test("ships the code, the types, the module and the license, nothing else", () => {
     const files = packed.files.map((f) => f.path).sort();
-    assert.deepEqual(files.filter((f) => f !== "LICENSE"), ["README.md", "cctoken.d.ts", "cctoken.js", "cctoken.wasm", "cctoken.wasm.d.ts", "package.json"]);
+    assert.deepEqual(files, ["LICENSE", "README.md", "cctoken.d.ts", "cctoken.js", "cctoken.wasm", "cctoken.wasm.d.ts", "package.json"]);
   });
 
   test("the packed cctoken.wasm is host/embed/cctoken.wasm byte for byte", () => {
