@@ -368,7 +368,10 @@ func TestHotReloadWhileLoadRuns(t *testing.T) {
 	for range 4 {
 		procs = append(procs, spawn(t, workerConfig{preset: s.preset, store: s.redis.URL(), run: 7 * time.Second, lockMS: 2000, watch: true, goroutines: 2, pause: 5 * time.Millisecond}))
 	}
-	time.Sleep(2 * time.Second)
+	// Rotate only once every worker runs (and so watches the file) with
+	// the first secret; a busy machine starts them slowly.
+	waitReady(t, procs, 30*time.Second)
+	time.Sleep(500 * time.Millisecond)
 	rotated := time.Now()
 	s.ts.SetSecret("u2-id", "u2-SECRET-rotated")
 	writePreset(t, s.preset, s.ts.TokenURL(), map[string]string{"u1": "u1-SECRET-one", "u2": "u2-SECRET-rotated"})
