@@ -101,6 +101,11 @@ case "${1:-}" in
 	# code), for tests/bench/run.sh's size attribution by package.
 	build_reactor "$2" -s=false
 	;;
+--reactor | --command)
+	# One artifact to a path of the caller's, with the same flags: the
+	# tests that run the WASI command build it this way (internal/wasitest).
+	"build_${1#--}" "$2"
+	;;
 "")
 	build_reactor "$wasm"
 	echo "built $wasm ($(wc -c <"$wasm") bytes)"
@@ -114,7 +119,7 @@ case "${1:-}" in
 	echo "built $command ($(wc -c <"$command") bytes)"
 	;;
 *)
-	echo "usage: ./build.sh [--check]" >&2
+	echo "usage: ./build.sh [--check | --reactor FILE | --command FILE | --named FILE]" >&2
 	exit 2
 	;;
 esac

@@ -10,12 +10,12 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"github.com/cctoken/cctoken/internal/wasitest"
 	"io"
 	"net/http"
 	"net/url"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
@@ -138,9 +138,7 @@ func TestMain(m *testing.M) {
 		server.stdin.Close()
 		server.cmd.Wait()
 	}
-	if buildTmp != "" {
-		os.RemoveAll(buildTmp)
-	}
+	wasitest.Cleanup()
 	os.Exit(code)
 }
 
@@ -300,22 +298,5 @@ func runBatch(t *testing.T, host string, run func(t *testing.T, all []*Scenario)
 	}
 }
 
-// buildTmp holds what the WASI driver builds; removed by TestMain.
-var buildTmp string
-
-func tmpDir(t *testing.T) string {
-	if buildTmp == "" {
-		d, err := os.MkdirTemp("", "cctoken-conformance-")
-		if err != nil {
-			t.Fatal(err)
-		}
-		buildTmp = d
-	}
-	return buildTmp
-}
-
-// root is the repository root (tests run in tests/conformance).
-var root = func() string {
-	wd, _ := os.Getwd()
-	return filepath.Join(wd, "..", "..")
-}()
+// root is the repository root.
+var root = wasitest.Root

@@ -5,12 +5,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
+	"github.com/cctoken/cctoken/internal/wasitest"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
-	"sync"
 	"testing"
 	"time"
 )
@@ -95,39 +93,15 @@ func TestWASI(t *testing.T) {
 	}, true)
 }
 
-var (
-	toolsOnce            sync.Once
-	wasmPath, wasirunBin string
-	toolsErr             error
-)
-
-// wasiTools builds the command as build.sh does and wasirun from the
-// version tests/wasi/tools pins (go build's cache makes repeat runs quick).
+// wasiTools builds the command as build.sh does and wasirun at the pinned
+// version (package wasitest, shared with tests/wasi).
 func wasiTools(t *testing.T) (wasm, wasirun string) {
-	toolsOnce.Do(func() {
-		wasmPath = filepath.Join(tmpDir(t), "cctoken-wasi.wasm")
-		toolsErr = goBuild(root, []string{"GOOS=wasip1", "GOARCH=wasm", "CGO_ENABLED=0", "GOFLAGS=-buildvcs=false"},
-			"-trimpath", "-ldflags=-s -w -buildid=", "-o", wasmPath, "./wasm/command")
-		if toolsErr != nil {
-			return
-		}
-		wasirunBin = filepath.Join(tmpDir(t), "wasirun")
-		toolsErr = goBuild(filepath.Join(root, "tests", "wasi", "tools"), nil, "-o", wasirunBin, "github.com/stealthrocket/wasi-go/cmd/wasirun")
-	})
-	if toolsErr != nil {
-		t.Fatal(toolsErr)
+	wasm, err := wasitest.Command()
+	if err == nil {
+		wasirun, err = wasitest.Wasirun()
 	}
-	return wasmPath, wasirunBin
-}
-
-func goBuild(dir string, env []string, args ...string) error {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, "go", append([]string{"build"}, args...)...)
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), env...)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("go build %s (in %s): %v\n%s", strings.Join(args, " "), dir, err, out)
+	if err != nil {
+		t.Fatal(err)
 	}
-	return nil
+	return wasm, wasirun
 }
