@@ -46,9 +46,10 @@ type Client struct {
 		sync.Mutex
 		m map[string]*flight
 	}
-	timeout time.Duration
-	closed  atomic.Bool
-	epoch   time.Time // start of the monotonic clock memos use
+	timeout  time.Duration
+	observer Observer // nil without WithObserver
+	closed   atomic.Bool
+	epoch    time.Time // start of the monotonic clock memos use
 }
 
 // User describes one service account of the loaded preset, without its
@@ -77,6 +78,7 @@ type options struct {
 	env      func(string) (string, bool)
 	timeout  time.Duration
 	username string
+	observer Observer
 
 	store        Store
 	storeTimeout time.Duration
@@ -121,7 +123,7 @@ func New(ctx context.Context, preset []byte, opts ...Option) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Client{inst: inst, env: o.env, timeout: o.timeout, log: o.log, epoch: time.Now(), username: o.username}
+	c := &Client{inst: inst, env: o.env, timeout: o.timeout, log: o.log, epoch: time.Now(), username: o.username, observer: o.observer}
 	if o.store != nil {
 		c.store = &storeState{s: o.store, timeout: o.storeTimeout, lock: o.storeLock}
 		if c.store.timeout <= 0 {
@@ -322,6 +324,7 @@ func (c *Client) startFlight(key, user string, extra *call, refresh bool) *fligh
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), bound)
 		defer cancel()
+		ctx, done := c.observed(ctx, user, refresh)
 		var res tokenResult
 		err := c.run(ctx, req, &res)
 		if err == nil {
@@ -338,6 +341,7 @@ func (c *Client) startFlight(key, user string, extra *call, refresh bool) *fligh
 			f.err = err
 			c.log.Warn("cctoken: token request failed", "user", user, "error", err)
 		}
+		done(f.tok, &res, err)
 		c.flights.Lock()
 		delete(c.flights.m, key)
 		c.flights.Unlock()
