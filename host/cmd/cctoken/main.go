@@ -8,7 +8,8 @@
 //	cctoken request FILE --user U [-X METHOD] [-H 'Name: value']... [-d DATA] URL
 //	cctoken demo
 //	cctoken explore [FILE] [--addr 127.0.0.1:PORT] [--allow-origin ORIGIN]...
-//	cctoken keep FILE [--store URL] [--watch]
+//	cctoken keep FILE [--store URL] [--watch] [--metrics ADDR]
+//	cctoken proxy FILE --routes ROUTES.json [--listen ADDR] [--metrics ADDR] [--store URL] [--watch]
 //
 // token, validate, request and keep take --store URL to share tokens with
 // other instances through Redis.
@@ -45,7 +46,11 @@ usage:
                                          for token endpoints and allowed APIs without CORS
   cctoken keep FILE [--store URL] [--watch] [--every 1s]
                                          keep every user's token fresh until interrupted; with
-                                         --watch, reload the file when it changes
+                                         --watch, reload the file when it changes; --metrics ADDR
+                                         serves Prometheus metrics, /healthz and /readyz
+  cctoken proxy FILE --routes ROUTES.json [--listen 127.0.0.1:8080 | --listen unix:/path]
+                [--metrics ADDR] [--store URL] [--watch] [--access-log]
+                                         sign and forward requests by a route table (docs/proxy.md)
 
 FILE may be - for standard input. Secrets can stay out of the file:
 client_secret: ${env:NAME} reads the environment variable NAME.
@@ -74,6 +79,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		"demo":     env.demo,
 		"explore":  env.explore,
 		"keep":     env.keep,
+		"proxy":    env.proxyCmd,
 	}, nil)
 }
 
@@ -93,6 +99,9 @@ type cliEnv struct {
 	// kept is a client that commands share instead of making their own,
 	// so that the demo shows the cache at work across commands.
 	kept *host.Client
+
+	// clientOptions are added to client()'s options (the metrics observer).
+	clientOptions []host.Option
 
 	storeURL     string // --store
 	storeTimeout time.Duration
@@ -134,6 +143,7 @@ func (e *cliEnv) client(file string) (*host.Client, error) {
 		return nil, err
 	}
 	opts = append(opts, storeOpts...)
+	opts = append(opts, e.clientOptions...)
 	e.closeStore = closeStore
 	if e.verbose {
 		opts = append(opts, host.WithLogger(slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))))
