@@ -356,6 +356,9 @@ func (c *Client) run(ctx context.Context, req call, out any) error {
 	if c.closed.Load() {
 		return errClosed
 	}
+	if c.observer != nil && req.Op != "token" && req.User != "" && ctx.Value(requestCount{}) == nil {
+		return c.runObserved(ctx, req, out)
+	}
 	a, err := c.inst.do(ctx, req)
 	for err == nil {
 		switch {

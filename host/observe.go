@@ -43,13 +43,46 @@ type TokenFetch struct {
 func WithObserver(o Observer) Option { return func(opts *options) { opts.observer = o } }
 
 // requestCount is the context key under which a fetch counts the HTTP
-// requests perform sends for it.
+// requests perform sends for it (a *fetchCounter).
 type requestCount struct{}
 
+type fetchCounter struct {
+	n atomic.Int32
+	// first, when set, is called before the first request is counted: an
+	// operation other than token (the module's answer op fetching a new
+	// token after invalid_token) becomes a fetch only once it sends one.
+	first func()
+}
+
 func countRequest(ctx context.Context) {
-	if n, ok := ctx.Value(requestCount{}).(*atomic.Int32); ok {
-		n.Add(1)
+	if f, ok := ctx.Value(requestCount{}).(*fetchCounter); ok {
+		if f.n.Add(1) == 1 && f.first != nil {
+			f.first()
+		}
 	}
+}
+
+// runObserved runs an operation other than token for the observer: when
+// the module has it send requests (a token fetched inside the answer op),
+// they are reported as a fetch of req.User.
+func (c *Client) runObserved(ctx context.Context, req call, out any) error {
+	start := time.Now()
+	f := &fetchCounter{first: func() { c.observer.TokenFetchStarted(req.User) }}
+	err := c.run(context.WithValue(ctx, requestCount{}, f), req, out)
+	if n := f.n.Load(); n > 0 {
+		ev := TokenFetch{User: req.User, Outcome: "ok", Requests: int(n), Duration: time.Since(start)}
+		var he *Error
+		switch {
+		case errors.As(err, &he):
+			ev.Outcome = he.Code
+		case err != nil:
+			ev.Outcome = "error"
+		}
+		// The new token's expiry is not in this operation's result; the
+		// next Token call (a memo miss) reports it.
+		c.observer.TokenFetchDone(ev)
+	}
+	return err
 }
 
 // observed wraps one fetch for the client's observer; without one it
@@ -61,9 +94,9 @@ func (c *Client) observed(ctx context.Context, user string, refresh bool) (conte
 	}
 	o.TokenFetchStarted(user)
 	start := time.Now()
-	n := new(atomic.Int32)
-	return context.WithValue(ctx, requestCount{}, n), func(tok *Token, res *tokenResult, err error) {
-		ev := TokenFetch{User: user, Refresh: refresh, Outcome: "ok", Requests: int(n.Load()), Duration: time.Since(start)}
+	f := &fetchCounter{}
+	return context.WithValue(ctx, requestCount{}, f), func(tok *Token, res *tokenResult, err error) {
+		ev := TokenFetch{User: user, Refresh: refresh, Outcome: "ok", Requests: int(f.n.Load()), Duration: time.Since(start)}
 		if tok != nil {
 			ev.Expiry = tok.Expiry
 		}
