@@ -24,6 +24,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cctoken/cctoken/internal/redistest"
 	"github.com/cctoken/cctoken/tests/oidctest"
 )
 
@@ -570,5 +571,59 @@ func TestKeepMetrics(t *testing.T) {
 	}
 	if strings.Contains(m.raw, proxyClient.Secret) {
 		t.Errorf("the secret is in the metrics")
+	}
+}
+
+// DPoP through the proxy: a proof per request for the exact upstream
+// method and URL, and the resource server's nonce retried once.
+func TestProxyDPoP(t *testing.T) {
+	srv := dpopNonceServer.get(t)
+	rs := oidctest.StartResourceServer(t, srv, true)
+	dir := t.TempDir()
+	preset := filepath.Join(dir, "preset.json")
+	writeFile(t, preset, jwtPreset(srv.TokenURL, map[string]any{"resource": []string{srv.Resource}}, map[string]any{
+		"username": "svc", "client_id": dpopClient.ID, "client_secret": dpopClient.Secret, "scopes": []string{"read"}, "dpop": true,
+	}))
+	routes := filepath.Join(dir, "routes.json")
+	writeFile(t, routes, routesJSON(map[string]any{"path": "/rs", "user": "svc", "upstream": rs.URL, "strip_prefix": true}))
+	p := startCLI(t, nil, "proxy", preset, "--routes", routes, "--listen", "127.0.0.1:0")
+	for _, tc := range []struct{ method, path string }{{"GET", "/rs/v1/things?page=2"}, {"GET", "/rs/v1/things/7"}, {"POST", "/rs/v1/things"}} {
+		var body io.Reader
+		if tc.method == "POST" {
+			body = strings.NewReader(`{"n":1}`)
+		}
+		if a := call(t, noFollow, tc.method, p.addr+tc.path, body, map[string]string{"DPoP": "caller-proof", "Authorization": "DPoP caller"}); a.status != 200 || a.body["ok"] != true {
+			t.Fatalf("%s %s: %d %s", tc.method, tc.path, a.status, a.raw)
+		}
+	}
+	st := rs.Stats(t)
+	if st.Accepted != 3 || st.Rejected["the proof must carry the current nonce"] != 1 || len(st.Rejected) != 1 {
+		t.Fatalf("resource server: %+v", st)
+	}
+}
+
+// Replicas with --store share one token.
+func TestProxyStore(t *testing.T) {
+	srv := proxyServer.get(t)
+	r := redistest.Start(t)
+	api := newEchoAPI(t, srv, "http://127.0.0.1:1")
+	dir := t.TempDir()
+	preset := filepath.Join(dir, "preset.json")
+	writeFile(t, preset, presetJSON(srv.TokenURL, nil, presetUser{name: "shared", client: proxyLoadClient}))
+	routes := filepath.Join(dir, "routes.json")
+	writeFile(t, routes, routesJSON(map[string]any{"user": "shared", "upstream": api.URL}))
+	before := srv.TokenRequests(proxyLoadClient.ID)
+	store := fmt.Sprintf("redis://%s/0", r.Addr)
+	var ps []*proxyProc
+	for range 3 {
+		ps = append(ps, startCLI(t, nil, "proxy", preset, "--routes", routes, "--listen", "127.0.0.1:0", "--store", store))
+	}
+	for _, p := range ps {
+		if a := call(t, noFollow, "GET", p.addr+"/x", nil, nil); a.status != 200 || a.body["client_id"] != proxyLoadClient.ID {
+			t.Fatalf("%s: %d %s", p.addr, a.status, a.raw)
+		}
+	}
+	if n := srv.TokenRequests(proxyLoadClient.ID) - before; n != 1 {
+		t.Fatalf("3 replicas made %d token requests, want 1", n)
 	}
 }
