@@ -497,6 +497,20 @@ func TestProxyReloadUnderLoad(t *testing.T) {
 	if a := call(t, noFollow, "GET", p.addr+"/extra2/x", nil, nil); a.status != 200 || a.body["team"] != "v3" {
 		t.Errorf("after the refused table: %d %s", a.status, a.raw)
 	}
+	// So is a broken preset.
+	writeFile(t, preset, []byte("preset: [{type: oauth_client_credentials}]"))
+	for i := 0; i < 600 && strings.Count(p.stderr.String(), "was not reloaded") < 2; i++ {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if !strings.Contains(p.stderr.String(), preset+" was not reloaded") {
+		t.Errorf("the broken preset was not refused: %s", p.stderr.String())
+	}
+	if strings.Contains(p.stderr.String(), proxyLoadClient.Secret) {
+		t.Errorf("stderr holds the secret")
+	}
+	if a := call(t, noFollow, "GET", p.addr+"/extra1/y", nil, nil); a.status != 200 || a.body["team"] != "v3" {
+		t.Errorf("after the refused preset: %d %s", a.status, a.raw)
+	}
 	stop.Store(true)
 	wg.Wait()
 	if failed.Load() != 0 || ok.Load() == 0 {
