@@ -65,9 +65,10 @@ type Client struct {
 		sync.Mutex
 		m map[string]*flight
 	}
-	timeout time.Duration
-	closed  atomic.Bool
-	epoch   time.Time // start of the monotonic clock memos use
+	timeout  time.Duration
+	observer Observer // nil without WithObserver
+	closed   atomic.Bool
+	epoch    time.Time // start of the monotonic clock memos use
 }
 
 // User describes one service account of the loaded preset, without its
@@ -96,6 +97,7 @@ type options struct {
 	env      func(string) (string, bool)
 	timeout  time.Duration
 	username string
+	observer Observer
 
 	store        Store
 	storeTimeout time.Duration
@@ -141,7 +143,7 @@ func New(ctx context.Context, preset []byte, opts ...Option) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Client{inst: inst, env: o.env, timeout: o.timeout, log: o.log, epoch: time.Now(), username: o.username}
+	c := &Client{inst: inst, env: o.env, timeout: o.timeout, log: o.log, epoch: time.Now(), username: o.username, observer: o.observer}
 	if o.store != nil {
 		c.store = &storeState{s: o.store, timeout: o.storeTimeout, lock: o.storeLock, secret: o.storeSecret}
 		if c.store.timeout <= 0 {
@@ -348,6 +350,7 @@ func (c *Client) startFlight(key, user string, extra *call, refresh bool) *fligh
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), bound)
 		defer cancel()
+		ctx, done := c.observed(ctx, user, refresh)
 		var res tokenResult
 		err := c.run(ctx, req, &res)
 		if err == nil {
@@ -364,6 +367,7 @@ func (c *Client) startFlight(key, user string, extra *call, refresh bool) *fligh
 			f.err = err
 			c.log.Warn("cctoken: token request failed", "user", user, "error", err)
 		}
+		done(f.tok, &res, err)
 		c.flights.Lock()
 		delete(c.flights.m, key)
 		c.flights.Unlock()
@@ -377,6 +381,9 @@ func (c *Client) startFlight(key, user string, extra *call, refresh bool) *fligh
 func (c *Client) run(ctx context.Context, req call, out any) error {
 	if c.closed.Load() {
 		return errClosed
+	}
+	if c.observer != nil && req.Op != "token" && req.User != "" && ctx.Value(requestCount{}) == nil {
+		return c.runObserved(ctx, req, out)
 	}
 	a, err := c.inst.do(ctx, req)
 	for err == nil {

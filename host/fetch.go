@@ -39,6 +39,7 @@ func (c *Client) perform(ctx context.Context, r *httpRequest) (*httpResponse, *h
 	for k, v := range r.Header {
 		req.Header.Set(k, v)
 	}
+	countRequest(ctx)
 	hc := c.http
 	if r.TLSClient != nil {
 		var failure *httpFailure

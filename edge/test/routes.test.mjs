@@ -1,6 +1,7 @@
 // The route table: parsing, matching and the upstream URL, table-driven.
 
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { test } from "node:test";
 
 import { RouteError, matchRoute, parseRoutes, upstreamURL } from "../src/routes.js";
@@ -59,6 +60,40 @@ test("a bad route table names the field and the fix", () => {
       assert.ok(err instanceof RouteError, text);
       assert.equal(err.field, field, text);
       assert.match(err.message, message, text);
+      return true;
+    });
+  }
+});
+
+// The vectors cctoken proxy's Go implementation runs too (docs/routes.md).
+const vectors = JSON.parse(readFileSync(new URL("../../tests/routes/cases.json", import.meta.url), "utf8"));
+
+test("shared vectors: requests match the route and upstream URL the table says", () => {
+  for (const t of vectors.tables) {
+    const table = parseRoutes(t.routes);
+    for (const c of t.requests) {
+      const url = new URL(c.url);
+      const route = matchRoute(table, url);
+      const at = `${t.name}: ${c.url}`;
+      if (c.user === null) {
+        assert.equal(route, undefined, at);
+        continue;
+      }
+      assert.equal(route?.user, c.user, at);
+      assert.equal(upstreamURL(route, url)?.href, c.upstream, at);
+      if (c.options) assert.deepEqual(route.options, c.options, at);
+    }
+  }
+});
+
+test("shared vectors: a bad table names the field and the fix", () => {
+  for (const c of vectors.errors) {
+    const input = c.text ?? JSON.stringify(c.routes);
+    assert.throws(() => parseRoutes(input), (err) => {
+      assert.ok(err instanceof RouteError, input);
+      assert.equal(err.field, c.field, input);
+      assert.ok(err.message.includes(c.message), `${input}: ${err.message}`);
+      assert.ok(err.message.startsWith(`ROUTES: ${c.field}: `), input);
       return true;
     });
   }

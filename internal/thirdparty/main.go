@@ -54,8 +54,16 @@ var components = map[string]component{
 	"github.com/cespare/xxhash/v2":  {license: "MIT", role: "a hash function go-redis uses"},
 	"go.uber.org/atomic":            {license: "MIT", role: "atomic types go-redis uses"},
 	"github.com/fsnotify/fsnotify":  {license: "BSD-3-Clause", role: "file change notifications for keep --watch"},
-	"golang.org/x/sys":              {license: "BSD-3-Clause", role: "system calls (wazero, fsnotify)"},
-	"@bjorn3/browser_wasi_shim":     {license: "MIT OR Apache-2.0", role: "WASI for browsers and workers (the bundle's one dependency)"},
+	// The Prometheus client of --metrics (cctoken proxy and keep).
+	"github.com/prometheus/client_golang": {license: "Apache-2.0", role: "Prometheus metrics for --metrics (proxy, keep)"},
+	"github.com/prometheus/client_model":  {license: "Apache-2.0", role: "the metric data model client_golang uses"},
+	"github.com/prometheus/common":        {license: "Apache-2.0", role: "the exposition formats client_golang uses"},
+	"github.com/prometheus/procfs":        {license: "Apache-2.0", role: "process figures client_golang reads on Linux"},
+	"github.com/beorn7/perks":             {license: "MIT", role: "quantile estimation client_golang uses"},
+	"google.golang.org/protobuf":          {license: "BSD-3-Clause", role: "the protocol buffers runtime of the metric data model"},
+	"github.com/munnerz/goautoneg":        {license: "BSD-3-Clause", role: "content negotiation of the metrics endpoint"},
+	"golang.org/x/sys":                    {license: "BSD-3-Clause", role: "system calls (wazero, fsnotify)"},
+	"@bjorn3/browser_wasi_shim":           {license: "MIT OR Apache-2.0", role: "WASI for browsers and workers (the bundle's one dependency)"},
 }
 
 // artifact is one thing cctoken ships and what it is built from.

@@ -36,8 +36,9 @@ func File(ctx context.Context, path string, initial []byte, changed func([]byte)
 		return err
 	}
 	last := append([]byte(nil), initial...)
-	timer := time.NewTimer(time.Hour)
-	timer.Stop()
+	// One look once the watch is set up: a change made between the
+	// caller's read (initial) and now has sent no event and is not lost.
+	timer := time.NewTimer(settle)
 	for {
 		select {
 		case <-ctx.Done():

@@ -50,3 +50,22 @@ func TestFile(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// A change made before the watch was set up (after the caller read the
+// file) is still reported.
+func TestFileChangedBeforeTheWatch(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "preset.yaml")
+	os.WriteFile(path, []byte("newer"), 0o600)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	got := make(chan string, 1)
+	go File(ctx, path, []byte("what the caller read"), func(b []byte) { got <- string(b) }, nil)
+	select {
+	case g := <-got:
+		if g != "newer" {
+			t.Fatalf("got %q", g)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the change made before the watch was not reported")
+	}
+}

@@ -7,7 +7,8 @@
 //	cctoken validate FILE [--json]
 //	cctoken request FILE --user U [-X METHOD] [-H 'Name: value']... [-d DATA] URL
 //	cctoken explore [FILE] [--addr 127.0.0.1:PORT] [--allow-origin ORIGIN]...
-//	cctoken keep FILE [--store URL] [--watch]
+//	cctoken keep FILE [--store URL] [--watch] [--metrics ADDR]
+//	cctoken proxy FILE --routes ROUTES.json [--listen ADDR] [--metrics ADDR] [--store URL] [--watch]
 //	cctoken version
 //
 // token, validate, request and keep take --store URL (or $CCTOKEN_STORE) to
@@ -35,7 +36,8 @@ var usage = cliout.Usage("cctoken: OAuth 2.0 client-credentials tokens from a pr
 	cliout.Line{Synopsis: "cctoken convert FILE [--user U]", Summary: "print a Keboola generic-extractor configuration as a preset"},
 	cliout.Line{Synopsis: "cctoken request FILE --user U [-X METHOD] [-H 'Name: value']... [-d DATA] URL", Summary: "make a request as U; print status and body"},
 	cliout.Line{Synopsis: "cctoken explore [FILE] [--addr 127.0.0.1:PORT] [--allow-origin ORIGIN]...", Summary: "serve the API explorer page on 127.0.0.1, with a relay\nfor token endpoints and allowed APIs without CORS"},
-	cliout.Line{Synopsis: "cctoken keep FILE [--store URL] [--watch] [--every 1s]", Summary: "keep every user's token fresh until interrupted; with\n--watch, reload the file when it changes"},
+	cliout.Line{Synopsis: "cctoken keep FILE [--store URL] [--watch] [--every 1s] [--metrics ADDR]", Summary: "keep every user's token fresh until interrupted; with\n--watch, reload the file when it changes; --metrics ADDR\nserves Prometheus metrics, /healthz and /readyz"},
+	cliout.Line{Synopsis: "cctoken proxy FILE --routes ROUTES.json [--listen 127.0.0.1:8080 | --listen unix:/path]\n              [--metrics ADDR] [--store URL] [--watch] [--access-log]", Summary: "sign and forward requests by a route table (docs/proxy.md)"},
 ), cliout.FileNotes+`token, validate, request and keep take --store redis://HOST:PORT/DB to share
 tokens with other instances (one token request per token lifetime for all);
 without --store they use $CCTOKEN_STORE, which keeps a password out of ps.
@@ -62,6 +64,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		"demo":     env.demo,
 		"explore":  env.explore,
 		"keep":     env.keep,
+		"proxy":    env.proxyCmd,
 		"version":  env.version,
 		// --version as well, since people type it.
 		"--version": env.version,
@@ -81,6 +84,9 @@ type cliEnv struct {
 	stdout, stderr io.Writer
 	verbose        bool
 	username       string // names the user of an imported document (--user)
+
+	// clientOptions are added to client()'s options (the metrics observer).
+	clientOptions []host.Option
 
 	storeURL     string // --store
 	storeTimeout time.Duration
@@ -121,6 +127,7 @@ func (e *cliEnv) newClient(text []byte) (*host.Client, error) {
 		return nil, err
 	}
 	opts = append(opts, storeOpts...)
+	opts = append(opts, e.clientOptions...)
 	e.closeStore = closeStore
 	if e.verbose {
 		opts = append(opts, host.WithLogger(slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))))

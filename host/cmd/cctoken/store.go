@@ -59,6 +59,7 @@ func (e *cliEnv) keep(args []string) error {
 	fs := flag.NewFlagSet("keep", flag.ContinueOnError)
 	every := fs.Duration("every", time.Second, "how often to look at each user's token")
 	watchFile := fs.Bool("watch", false, "reload the preset when the file changes (rotated secrets); a file that does not load is refused and the old one keeps serving")
+	metricsAddr := fs.String("metrics", "", "serve /metrics, /healthz and /readyz on this address")
 	e.storeFlags(fs)
 	fs.BoolVar(&e.verbose, "v", false, "log token requests to stderr")
 	pos, err := parse(fs, args)
@@ -66,7 +67,7 @@ func (e *cliEnv) keep(args []string) error {
 		return err
 	}
 	if len(pos) != 1 {
-		return usageError("usage: cctoken keep FILE [--store URL] [--watch] [--every 1s]")
+		return usageError("usage: cctoken keep FILE [--store URL] [--watch] [--every 1s] [--metrics ADDR]")
 	}
 	if *every <= 0 {
 		return usageError("cctoken keep: --every must be more than 0, like 1s")
@@ -80,11 +81,29 @@ func (e *cliEnv) keep(args []string) error {
 			return err
 		}
 	}
+	var m *metrics
+	if *metricsAddr != "" {
+		m = newMetrics()
+		e.clientOptions = append(e.clientOptions, host.WithObserver(m))
+	}
 	c, err := e.client(pos[0])
 	if err != nil {
 		return err
 	}
 	defer e.release(c)
+	if m != nil {
+		at, err := serveMetrics(e.ctx, *metricsAddr, m, func() []string {
+			var users []string
+			for _, u := range c.Users() {
+				users = append(users, u.Username)
+			}
+			return users
+		})
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "metrics on http://%s/metrics\n", at)
+	}
 	log := slog.New(slog.NewTextHandler(e.stderr, nil))
 	if *watchFile {
 		go watch.File(e.ctx, pos[0], text, func(b []byte) {
