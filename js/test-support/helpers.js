@@ -128,7 +128,7 @@ async function startTestServer(script, config) {
   const exited = new Promise((resolve) => child.once("exit", resolve));
   const ready = await new Promise((resolve, reject) => {
     let out = "";
-    const timer = setTimeout(() => reject(new Error(`${path.basename(path.dirname(script))} server not ready in 60 s:\n${stderr}`)), 30_000);
+    const timer = setTimeout(() => reject(new Error(`${path.basename(path.dirname(script))} server not ready in 60 s:\n${stderr}`)), 60_000);
     child.stdout.setEncoding("utf8");
     child.stdout.on("data", (c) => {
       out += c;
