@@ -74,6 +74,9 @@ func newEchoAPI(t *testing.T, srv *oidctest.Server, elsewhere string) *echoAPI {
 		case "/v1/away":
 			http.Redirect(w, r, elsewhere+"/stolen", http.StatusFound)
 			return
+		case "/v1/here":
+			http.Redirect(w, r, "/v1/landed", http.StatusFound)
+			return
 		case "/v1/slow":
 			api.arrived <- r.URL.Path
 			<-api.release
@@ -303,6 +306,12 @@ func TestProxyRules(t *testing.T) {
 		t.Fatalf("redirect away: %d %s; the other origin saw %d requests", a.status, a.raw, stolen.Load())
 	}
 
+	// A redirect on the same origin is followed, signed again (the
+	// module's answer step), and the caller gets where it landed.
+	if a = call(t, noFollow, "GET", p.addr+"/api/here", nil, nil); a.status != 200 || a.body["uri"] != "/v1/landed" || a.body["client_id"] != proxyClient.ID {
+		t.Fatalf("same-origin redirect: %d %s", a.status, a.raw)
+	}
+
 	// The token is revoked: the API answers invalid_token, the proxy gets a
 	// new token and sends the request once more.
 	if n := srv.TokenRequests(proxyClient.ID) - before; n != 1 {
@@ -334,7 +343,7 @@ func TestProxyRules(t *testing.T) {
 		`cctoken_token_requests_total{outcome="invalid_client",user="wrong"}`,
 		`cctoken_token_request_duration_seconds_bucket{user="svc"`,
 		`cctoken_token_expiry_seconds{user="svc"}`,
-		`cctoken_proxy_requests_total{route="/api",status_class="2xx"} 3`,
+		`cctoken_proxy_requests_total{route="/api",status_class="2xx"} 4`,
 		`cctoken_proxy_requests_total{route="/api",status_class="4xx"} 1`,
 		`cctoken_proxy_requests_total{route="(none)",status_class="4xx"} 1`,
 		`cctoken_proxy_requests_total{route="/wrong",status_class="5xx"} 1`,
