@@ -34,9 +34,9 @@ func decodeCall(in []byte, c *Call) error {
 type reader struct{ jsonlite.Reader }
 
 func (d *reader) call(c *Call) bool {
-	ok := d.Object(func(name string) bool {
+	ok := d.Object(func(name []byte) bool {
 		var ok bool
-		switch name {
+		switch string(name) {
 		case "op":
 			c.Op, ok = d.Str()
 		case "text":
@@ -73,9 +73,9 @@ func (d *reader) call(c *Call) bool {
 				return false
 			}
 			c.Failure = &httpmsg.Failure{}
-			ok = d.Object(func(name string) bool {
+			ok = d.Object(func(name []byte) bool {
 				var ok bool
-				switch name {
+				switch string(name) {
 				case "kind":
 					c.Failure.Kind, ok = d.Str()
 				case "message":
@@ -115,9 +115,9 @@ func (d *reader) call(c *Call) bool {
 // storeReply reads the answer to a store effect (ABI.md, Shared store): on
 // the path of every token another instance fetched.
 func (d *reader) storeReply(r *engine.StoreReply) bool {
-	return d.Object(func(name string) bool {
+	return d.Object(func(name []byte) bool {
 		var ok bool
-		switch name {
+		switch string(name) {
 		case "found":
 			r.Found, ok = d.Bool()
 		case "value":
@@ -130,9 +130,9 @@ func (d *reader) storeReply(r *engine.StoreReply) bool {
 }
 
 func (d *reader) response(r *httpmsg.Response) bool {
-	return d.Object(func(name string) bool {
+	return d.Object(func(name []byte) bool {
 		var ok bool
-		switch name {
+		switch string(name) {
 		case "status":
 			var n uint64
 			n, ok = d.Uint()
