@@ -10,15 +10,17 @@ package host
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"log/slog"
 	"net/http"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	json "github.com/goccy/go-json"
 )
 
 // Client hands out tokens for the users of one preset document. It is safe
@@ -389,9 +391,34 @@ func (c *Client) run(ctx context.Context, req call, out any) error {
 
 var errClosed = errors.New("cctoken: client is closed")
 
+// memoKey names the token of user asked for with options: user, a NUL
+// (Invalidate finds a user's memos by it), then scopes, audience and
+// resources, each length-prefixed so no two option sets share a key; a nil
+// list and an empty one differ, as they do for the module.
 func memoKey(user string, c *call) string {
-	b, _ := json.Marshal([]any{c.Scopes, c.Audience, c.Resource})
-	return user + "\x00" + string(b)
+	var arr [128]byte
+	b := append(arr[:0], user...)
+	b = append(b, 0)
+	b = appendKeyList(b, c.Scopes)
+	b = strconv.AppendInt(b, int64(len(c.Audience)), 10)
+	b = append(b, ':')
+	b = append(b, c.Audience...)
+	b = appendKeyList(b, c.Resource)
+	return string(b)
+}
+
+func appendKeyList(b []byte, l []string) []byte {
+	if l == nil {
+		return append(b, '-')
+	}
+	b = strconv.AppendInt(b, int64(len(l)), 10)
+	b = append(b, '[')
+	for _, s := range l {
+		b = strconv.AppendInt(b, int64(len(s)), 10)
+		b = append(b, ':')
+		b = append(b, s...)
+	}
+	return b
 }
 
 // Lint checks a preset document and returns every issue in it (none when
