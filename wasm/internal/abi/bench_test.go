@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	gojson "github.com/goccy/go-json"
+
 	"github.com/cctoken/cctoken/wasm/internal/engine"
 	"github.com/cctoken/cctoken/wasm/internal/oauth"
 	"github.com/cctoken/cctoken/wasm/internal/preset"
@@ -170,4 +172,34 @@ func taskOf(out []byte) (uint64, bool) {
 	}
 	n, err := strconv.ParseUint(string(out[j:k]), 10, 64)
 	return n, err == nil
+}
+
+// BenchmarkDecoders reads the fetch path's two calls (token, then resume
+// with the endpoint's response) with the hand-written reader, with
+// encoding/json and with goccy/go-json, for tests/bench/README.md's
+// comparison; the module itself links only the first two.
+func BenchmarkDecoders(b *testing.B) {
+	resume := benchResume(1)
+	for _, dec := range []struct {
+		name string
+		fn   func([]byte, *Call) error
+	}{
+		{"hand", decodeCall},
+		{"encoding_json", func(in []byte, c *Call) error { return json.Unmarshal(in, c) }},
+		{"go_json", func(in []byte, c *Call) error { return gojson.Unmarshal(in, c) }},
+	} {
+		b.Run(dec.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for i := 0; i < b.N; i++ {
+				var c Call
+				if dec.fn(benchTokenCall, &c) != nil || c.User != "svc" {
+					b.Fatal("token call")
+				}
+				c = Call{}
+				if dec.fn(resume, &c) != nil || c.Response == nil || c.Response.Status != 200 {
+					b.Fatal("resume call")
+				}
+			}
+		})
+	}
 }
