@@ -53,19 +53,36 @@ func (d *Reader) Object(member func(name []byte) bool) bool {
 	if !d.Byte('{') {
 		return false
 	}
-	if d.Byte('}') {
-		return true
-	}
-	for {
-		name, ok := d.key()
-		if !ok || !d.Byte(':') || !member(name) {
+	for first := true; ; first = false {
+		name, end, ok := d.Member(first)
+		switch {
+		case !ok:
+			return false
+		case end:
+			return true
+		case !member(name):
 			return false
 		}
-		if d.Byte(',') {
-			continue
-		}
-		return d.Byte('}')
 	}
+}
+
+// Member steps to an object's next member, the loop form of Object for
+// the hot paths (a closure costs an allocation in wasm): after the
+// object's '{' has been read with Byte, call it with first true, then
+// false, reading each member's value in between, until end. name is as
+// in Object; ok is false on anything but a well-formed object.
+func (d *Reader) Member(first bool) (name []byte, end, ok bool) {
+	if d.Byte('}') {
+		return nil, true, true
+	}
+	if !first && !d.Byte(',') {
+		return nil, false, false
+	}
+	name, ok = d.Key()
+	if !ok || !d.Byte(':') {
+		return nil, false, false
+	}
+	return name, false, true
 }
 
 func (d *Reader) StrList() ([]string, bool) {
@@ -90,24 +107,35 @@ func (d *Reader) StrList() ([]string, bool) {
 }
 
 func (d *Reader) StrMap() (map[string]string, bool) {
-	m := map[string]string{}
-	ok := d.Object(func(name []byte) bool {
-		v, ok := d.Str()
-		if ok && bytes.IndexByte(name, '\\') >= 0 {
-			var key string
-			key, ok = unescape(name)
-			m[key] = v
-			return ok
+	if !d.Byte('{') {
+		return nil, false
+	}
+	m := make(map[string]string, 8)
+	for first := true; ; first = false {
+		name, end, ok := d.Member(first)
+		if !ok {
+			return m, false
 		}
-		m[string(name)] = v
-		return ok
-	})
-	return m, ok
+		if end {
+			return m, true
+		}
+		v, ok := d.Str()
+		if !ok {
+			return m, false
+		}
+		key := string(name)
+		if bytes.IndexByte(name, '\\') >= 0 {
+			if key, ok = unescape(name); !ok {
+				return m, false
+			}
+		}
+		m[key] = v
+	}
 }
 
-// key reads an object member's name and returns it as it stands (see
-// Object). It takes what Str takes.
-func (d *Reader) key() ([]byte, bool) {
+// Key reads a string and returns it as it stands, escapes and all (see
+// Object), without copying it. It takes what Str takes.
+func (d *Reader) Key() ([]byte, bool) {
 	d.ws()
 	start := d.i
 	if _, ok := d.skipStr(); !ok {
@@ -310,24 +338,35 @@ func (o Object) Get(name string) ([]byte, bool) {
 // members without copying anything; ok is false for anything else, and
 // for member names with escapes (Get could not find those).
 func ReadObject(text []byte) (o Object, ok bool) {
+	return AppendObject(make(Object, 0, 8), text)
+}
+
+// AppendObject is ReadObject appending the members to o.
+func AppendObject(o Object, text []byte) (Object, bool) {
 	d := Reader{S: text}
-	o = make(Object, 0, 8)
-	ok = d.Object(func(name []byte) bool {
-		if bytes.IndexByte(name, '\\') >= 0 {
-			return false
+	if !d.Byte('{') {
+		return nil, false
+	}
+	for first := true; ; first = false {
+		name, end, ok := d.Member(first)
+		switch {
+		case !ok:
+			return nil, false
+		case end:
+			if !d.Done() {
+				return nil, false
+			}
+			return o, true
+		case bytes.IndexByte(name, '\\') >= 0:
+			return nil, false
 		}
 		d.ws()
 		start := d.i
 		if !d.skip(0) {
-			return false
+			return nil, false
 		}
 		o = append(o, Member{Name: name, Raw: d.S[start:d.i]})
-		return true
-	})
-	if !ok || !d.Done() {
-		return nil, false
 	}
-	return o, true
 }
 
 // Members reads a JSON object and returns each member's value as its raw

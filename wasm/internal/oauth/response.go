@@ -96,7 +96,8 @@ func statusError(resp *httpmsg.Response, b *body, now time.Time) *Error {
 // body is the decoded answer: JSON (§5.1) or, as GitHub and some older
 // servers send, form-encoded.
 type body struct {
-	json    jsonlite.Object // read in place, without a map: the fetch path
+	json    jsonlite.Object    // read in place, without a map: the fetch path
+	members [8]jsonlite.Member // json's first members, saving an allocation
 	form    url.Values
 	parsed  bool // json or form holds the fields
 	badJSON bool // meant to be JSON but not a JSON object
@@ -123,7 +124,7 @@ func decodeBody(resp *httpmsg.Response) *body {
 }
 
 func (b *body) decodeJSON(text string) {
-	if o, ok := jsonlite.ReadObject([]byte(text)); ok {
+	if o, ok := jsonlite.AppendObject(b.members[:0], []byte(text)); ok {
 		b.json, b.parsed = o, true
 		return
 	}
