@@ -8,6 +8,7 @@ package jsonlite
 import (
 	"bytes"
 	"encoding/json"
+	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
 )
@@ -237,30 +238,32 @@ func (d *Reader) skipStr() (escaped, ok bool) {
 // unescape decodes the inside of a JSON string that has escapes; the
 // caller has checked everything but the escapes themselves.
 func unescape(s []byte) (string, bool) {
-	out := make([]byte, 0, len(s))
+	var out strings.Builder // one allocation, no copy for the string
+	out.Grow(len(s))
 	for i := 0; i < len(s); {
-		c := s[i]
-		if c != '\\' {
-			out = append(out, c)
-			i++
-			continue
+		j := bytes.IndexByte(s[i:], '\\')
+		if j < 0 {
+			out.Write(s[i:])
+			break
 		}
+		out.Write(s[i : i+j])
+		i += j
 		if i+1 >= len(s) {
 			return "", false
 		}
 		switch s[i+1] {
 		case '"', '\\', '/':
-			out = append(out, s[i+1])
+			out.WriteByte(s[i+1])
 		case 'b':
-			out = append(out, '\b')
+			out.WriteByte('\b')
 		case 'f':
-			out = append(out, '\f')
+			out.WriteByte('\f')
 		case 'n':
-			out = append(out, '\n')
+			out.WriteByte('\n')
 		case 'r':
-			out = append(out, '\r')
+			out.WriteByte('\r')
 		case 't':
-			out = append(out, '\t')
+			out.WriteByte('\t')
 		case 'u':
 			r := hex4(s[i+2:])
 			if r < 0 {
@@ -279,14 +282,14 @@ func unescape(s []byte) (string, bool) {
 					r = utf8.RuneError
 				}
 			}
-			out = utf8.AppendRune(out, r)
+			out.WriteRune(r)
 			continue
 		default:
 			return "", false
 		}
 		i += 2
 	}
-	return string(out), true
+	return out.String(), true
 }
 
 // hex4 reads the four hex digits of a \u escape; -1 if they are not.
