@@ -29,11 +29,11 @@ package host
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"log/slog"
 	"net/http"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -68,6 +68,8 @@ type Client struct {
 	timeout  time.Duration
 	observer Observer // nil without WithObserver
 	closed   atomic.Bool
+	done     chan struct{} // closed by Close: idle flight workers leave
+	workers  flightWorkers
 	epoch    time.Time // start of the monotonic clock memos use
 }
 
@@ -158,6 +160,8 @@ func New(ctx context.Context, preset []byte, opts ...Option) (*Client, error) {
 	}
 	c.http = noRedirects(o.http, o.timeout)
 	c.flights.m = map[string]*flight{}
+	c.done = make(chan struct{})
+	c.workers.jobs = make(chan func())
 	var users loadResult
 	if err := c.run(ctx, c.loadCall(preset), &users); err != nil {
 		inst.close(ctx)
@@ -180,6 +184,7 @@ func (c *Client) Close() error {
 	if c.closed.Swap(true) {
 		return nil
 	}
+	close(c.done)
 	c.certs.closeIdle()
 	return c.inst.close(context.Background())
 }
@@ -339,7 +344,7 @@ func (c *Client) startFlight(key, user string, extra *call, refresh bool) *fligh
 	if extra != nil {
 		req.Scopes, req.Audience, req.Resource = extra.Scopes, extra.Audience, extra.Resource
 	}
-	go func() {
+	c.goFlight(func() {
 		// Detached from any one caller: the request serves them all and is
 		// bounded by the client's timeout instead.
 		// With a store, waiting for another instance's fetch can add up
@@ -372,8 +377,58 @@ func (c *Client) startFlight(key, user string, extra *call, refresh bool) *fligh
 		delete(c.flights.m, key)
 		c.flights.Unlock()
 		close(f.done)
-	}()
+	})
 	return f
+}
+
+// flightWorkers keeps up to maxIdleWorkers goroutines that ran a flight
+// waiting a while for the next one. A new goroutine's stack grows again
+// for every fetch (the module calls and the HTTP exchange run deep), which
+// cost about 10 µs of each one.
+type flightWorkers struct {
+	jobs chan func() // unbuffered: a send succeeds only to an idle worker
+	idle atomic.Int32
+}
+
+const (
+	maxIdleWorkers = 2
+	workerIdle     = 30 * time.Second
+)
+
+// goFlight runs f on an idle worker, or on a new goroutine.
+func (c *Client) goFlight(f func()) {
+	select {
+	case c.workers.jobs <- f:
+	default:
+		go c.worker(f)
+	}
+}
+
+func (c *Client) worker(f func()) {
+	var t *time.Timer
+	for {
+		f()
+		if c.workers.idle.Add(1) > maxIdleWorkers {
+			c.workers.idle.Add(-1)
+			return
+		}
+		if t == nil {
+			t = time.NewTimer(workerIdle)
+		} else {
+			t.Reset(workerIdle)
+		}
+		select {
+		case f = <-c.workers.jobs:
+			c.workers.idle.Add(-1)
+		case <-t.C:
+			c.workers.idle.Add(-1)
+			return
+		case <-c.done:
+			c.workers.idle.Add(-1)
+			t.Stop()
+			return
+		}
+	}
 }
 
 // run drives one operation to its end, performing every effect the module
@@ -425,9 +480,34 @@ func (c *Client) run(ctx context.Context, req call, out any) error {
 
 var errClosed = errors.New("cctoken: client is closed")
 
+// memoKey names the token of user asked for with options: user, a NUL
+// (Invalidate finds a user's memos by it), then scopes, audience and
+// resources, each length-prefixed so no two option sets share a key; a nil
+// list and an empty one differ, as they do for the module.
 func memoKey(user string, c *call) string {
-	b, _ := json.Marshal([]any{c.Scopes, c.Audience, c.Resource})
-	return user + "\x00" + string(b)
+	var arr [128]byte
+	b := append(arr[:0], user...)
+	b = append(b, 0)
+	b = appendKeyList(b, c.Scopes)
+	b = strconv.AppendInt(b, int64(len(c.Audience)), 10)
+	b = append(b, ':')
+	b = append(b, c.Audience...)
+	b = appendKeyList(b, c.Resource)
+	return string(b)
+}
+
+func appendKeyList(b []byte, l []string) []byte {
+	if l == nil {
+		return append(b, '-')
+	}
+	b = strconv.AppendInt(b, int64(len(l)), 10)
+	b = append(b, '[')
+	for _, s := range l {
+		b = strconv.AppendInt(b, int64(len(s)), 10)
+		b = append(b, ':')
+		b = append(b, s...)
+	}
+	return b
 }
 
 // Lint checks a preset document and returns every issue in it (none when

@@ -53,6 +53,7 @@ var components = map[string]component{
 	"github.com/redis/go-redis/v9":  {license: "BSD-2-Clause", role: "the Redis client behind --store"},
 	"github.com/cespare/xxhash/v2":  {license: "MIT", role: "a hash function go-redis uses"},
 	"go.uber.org/atomic":            {license: "MIT", role: "atomic types go-redis uses"},
+	"github.com/goccy/go-json":      {license: "MIT", role: "the Go host's JSON codec for the module's calls and answers"},
 	"github.com/fsnotify/fsnotify":  {license: "BSD-3-Clause", role: "file change notifications for keep --watch"},
 	// The Prometheus client of --metrics (cctoken proxy and keep).
 	"github.com/prometheus/client_golang": {license: "Apache-2.0", role: "Prometheus metrics for --metrics (proxy, keep)"},

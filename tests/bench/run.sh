@@ -60,6 +60,7 @@ bench() { triples "$1" | awk -v b="$2" -v u="$3" '$1 == b && $2 == u { print $3 
 log "building the cold-start and RSS programs"
 go build -o "$tmp/coldstart" ./coldstart
 go build -o "$tmp/rss" ./rss
+go build -o "$tmp/coldstart-xoauth2" ./coldstart/xoauth2
 cache="$tmp/wazero-cache"
 mkdir -p "$cache"
 
@@ -72,6 +73,9 @@ log "go test -bench 'CachedToken|TokenFetch|Transport' (count $count)"
 export CCTOKEN_BENCH_CACHE="$cache" # the test binary compiles once more: wazero keys its cache by its own build info
 go test -timeout 5m -run '^$' -bench 'CachedToken|TokenFetch|Transport' -benchtime 300ms -count "$count" . >"$tmp/speed.txt" 2>&1 ||
 	{ cat "$tmp/speed.txt" >&2; exit 1; }
+log "go test -bench Codec ./host (count $count)"
+(cd "$root" && go test -timeout 5m -run '^$' -bench Codec -benchtime 300ms -count "$count" ./host) >"$tmp/codec.txt" 2>&1 ||
+	{ cat "$tmp/codec.txt" >&2; exit 1; }
 
 s=$tmp/speed.txt
 a=$(bench "$s" CachedToken/cctoken ns/op)
@@ -83,6 +87,14 @@ fig cached_token_allocs "$(bench "$s" CachedToken/cctoken allocs/op)" allocs/op
 fig cached_token_x_oauth2_allocs "$(bench "$s" CachedToken/x_oauth2 allocs/op)" allocs/op
 fig cached_token_bytes "$(bench "$s" CachedToken/cctoken B/op)" B/op
 fig cached_token_endpoint_hits "$(bench "$s" CachedToken/cctoken hits)" hits
+a=$(bench "$s" CachedToken/cctoken cpu-ns/op)
+b=$(bench "$s" CachedToken/x_oauth2 cpu-ns/op)
+fig cached_token_cpu_ns "$a" ns/op
+fig cached_token_x_oauth2_cpu_ns "$b" ns/op
+fig cached_token_cpu_ratio_vs_x_oauth2 "$(ratio "$a" "$b")" ratio
+fig cached_token_options_ns "$(bench "$s" CachedTokenOptions ns/op)" ns/op
+fig cached_token_options_cpu_ns "$(bench "$s" CachedTokenOptions cpu-ns/op)" ns/op
+fig cached_token_options_allocs "$(bench "$s" CachedTokenOptions allocs/op)" allocs/op
 a=$(bench "$s" CachedTokenParallel/cctoken ns/op)
 b=$(bench "$s" CachedTokenParallel/x_oauth2 ns/op)
 fig cached_token_parallel_ns "$a" ns/op
@@ -100,6 +112,29 @@ fig token_fetch_endpoint_hits_per_op "$(bench "$s" TokenFetch/cctoken hits/op)" 
 fig token_fetch_invalidate_only_ns "$(bench "$s" TokenFetch/cctoken_invalidate_only ns/op)" ns/op
 fig token_fetch_guest_abi_only_ns "$(bench "$s" TokenFetch/guest_abi_only ns/op)" ns/op
 fig token_fetch_bare_http_ns "$(bench "$s" TokenFetch/bare_http_post ns/op)" ns/op
+# The same in CPU time (every thread of the process), which a busy machine
+# disturbs far less than the wall clock.
+a=$(bench "$s" TokenFetch/cctoken cpu-ns/op)
+b=$(bench "$s" TokenFetch/x_oauth2 cpu-ns/op)
+fig token_fetch_cpu_ns "$a" ns/op
+fig token_fetch_x_oauth2_cpu_ns "$b" ns/op
+fig token_fetch_cpu_ratio_vs_x_oauth2 "$(ratio "$a" "$b")" ratio
+g=$(bench "$s" TokenFetch/guest_abi_only cpu-ns/op)
+fig token_fetch_guest_abi_only_cpu_ns "$g" ns/op
+fig token_fetch_guest_abi_only_cpu_share_of_x_oauth2 "$(ratio "$g" "$b")" ratio
+fig token_fetch_bare_http_cpu_ns "$(bench "$s" TokenFetch/bare_http_post cpu-ns/op)" ns/op
+
+# The host's JSON per fetch: encoding/json against goccy/go-json.
+s=$tmp/codec.txt
+for what in fetch_calls fetch_answers; do
+	a=$(bench "$s" "Codec/$what/encoding_json" ns/op)
+	b=$(bench "$s" "Codec/$what/go_json" ns/op)
+	fig "host_codec_${what}_encoding_json_ns" "$a" ns/op
+	fig "host_codec_${what}_go_json_ns" "$b" ns/op
+	fig "host_codec_${what}_go_json_ratio_vs_encoding_json" "$(ratio "$b" "$a")" ratio
+done
+fig host_memo_key_json_ns "$(bench "$s" Codec/memo_key/encoding_json ns/op)" ns/op
+fig host_memo_key_ns "$(bench "$s" Codec/memo_key/hand ns/op)" ns/op
 
 # An API request through Transport with a cached token (the module's answer
 # step is not called for a 200), against x/oauth2's Transport.
@@ -146,6 +181,18 @@ coldstart() { # DIR RUNS PREFIX
 	fig "$3_cpu_ms" "$(awk '$1 == "cpu_ms" { print $2 }' "$out" | median)" ms
 }
 coldstart "$cache" "$cold_runs" coldstart_warm_cache
+# The peer: a native process getting its first token with x/oauth2.
+out=$tmp/cold-xoauth2.txt
+: >"$out"
+for ((i = 0; i < cold_runs; i++)); do
+	CCTOKEN_T0=$EPOCHREALTIME "$tmp/coldstart-xoauth2" >>"$out"
+done
+a=$(awk '$1 == "wall_ms" { print $2 }' "$tmp/cold-coldstart_warm_cache.txt" | median)
+b=$(awk '$1 == "wall_ms" { print $2 }' "$out" | median)
+fig coldstart_x_oauth2_ms "$(awk '$1 == "main_ms" { print $2 }' "$out" | median)" ms
+fig coldstart_x_oauth2_wall_ms "$b" ms
+fig coldstart_x_oauth2_cpu_ms "$(awk '$1 == "cpu_ms" { print $2 }' "$out" | median)" ms
+fig coldstart_warm_cache_wall_ratio_vs_x_oauth2 "$(ratio "$a" "$b")" ratio
 coldstart "" "$nocache_runs" coldstart_no_cache
 
 # ---------------------------------------------------------------------------
@@ -250,6 +297,7 @@ func main() {}
 EOF
 }
 json_variant encoding_json encoding/json
+json_variant go_json github.com/goccy/go-json
 variant go_yaml <<'EOF'
 package main
 
@@ -285,7 +333,7 @@ func probe(n uint32) uint32 {
 func main() {}
 EOF
 declare -A gz raw
-for name in minimal stdlib encoding_json go_yaml; do
+for name in minimal stdlib encoding_json go_json go_yaml; do
 	(cd "$root" && GOOS=wasip1 GOARCH=wasm CGO_ENABLED=0 GOFLAGS=-buildvcs=false \
 		go build -trimpath -buildmode=c-shared -ldflags='-s -w -buildid=' \
 		-o "$tmp/$name.wasm" "./tests/bench/.sizes/$name")
@@ -295,7 +343,7 @@ for name in minimal stdlib encoding_json go_yaml; do
 done
 # What each adds on top of the bare Go runtime. Linking drops what is not
 # called and shares what two packages both use, so these do not add up.
-for name in stdlib encoding_json go_yaml; do
+for name in stdlib encoding_json go_json go_yaml; do
 	fig "size_cost_${name}_bytes" $((raw[$name] - raw[minimal])) bytes
 	fig "size_cost_${name}_gzip_bytes" $((gz[$name] - gz[minimal])) bytes
 done

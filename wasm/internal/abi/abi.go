@@ -7,7 +7,6 @@ package abi
 import (
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"strconv"
 
 	"github.com/cctoken/cctoken/internal/version"
@@ -99,12 +98,13 @@ func New() *Dispatcher {
 
 // Handle runs one JSON call and returns the JSON answer. It never panics on
 // bad input: malformed calls get a bad_request error.
-func (d *Dispatcher) Handle(in []byte) []byte {
-	out, err := json.Marshal(d.answer(in))
-	if err != nil {
-		out, _ = json.Marshal(Answer{Error: &engine.Error{Code: engine.CodeBadRequest, Message: "the answer could not be encoded"}})
-	}
-	return out
+func (d *Dispatcher) Handle(in []byte) []byte { return d.AppendHandle(nil, in) }
+
+// AppendHandle is Handle writing the answer after dst, so that a caller
+// can reuse one buffer for every answer.
+func (d *Dispatcher) AppendHandle(dst, in []byte) []byte {
+	a := d.answer(in)
+	return appendEncoded(dst, &a)
 }
 
 func (d *Dispatcher) answer(in []byte) (a Answer) {

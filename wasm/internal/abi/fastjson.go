@@ -112,11 +112,20 @@ func (e *unknownMember) Error() string { return "unknown member " + e.name }
 type reader struct{ jsonlite.Reader }
 
 func (d *reader) call(c *Call) bool {
-	ok := d.Object(func(name string) bool {
-		var ok bool
-		switch name {
+	if !d.Byte('{') {
+		return false
+	}
+	for first := true; ; first = false {
+		name, end, ok := d.Member(first)
+		if !ok {
+			return false
+		}
+		if end {
+			return d.Done()
+		}
+		switch string(name) {
 		case "op":
-			c.Op, ok = d.Str()
+			c.Op, ok = d.op()
 		case "text":
 			c.Text, ok = d.Str()
 		case "username":
@@ -151,18 +160,7 @@ func (d *reader) call(c *Call) bool {
 				return false
 			}
 			c.Failure = &httpmsg.Failure{}
-			ok = d.Object(func(name string) bool {
-				var ok bool
-				switch name {
-				case "kind":
-					c.Failure.Kind, ok = d.Str()
-				case "message":
-					c.Failure.Message, ok = d.Str()
-				case "field":
-					c.Failure.Field, ok = d.Str()
-				}
-				return ok
-			})
+			ok = d.failure(c.Failure)
 		case "status":
 			var n uint64
 			n, ok = d.Uint()
@@ -184,33 +182,97 @@ func (d *reader) call(c *Call) bool {
 			}
 			c.StoreReply = &engine.StoreReply{}
 			ok = d.storeReply(c.StoreReply)
+		default:
+			ok = false
 		}
-		return ok
-	})
-	return ok && d.Done()
+		if !ok {
+			return false
+		}
+	}
+}
+
+// op reads the op's name; the fetch path's ops come out as constants
+// rather than copies.
+func (d *reader) op() (string, bool) {
+	save := d.Reader
+	raw, ok := d.Key()
+	if !ok {
+		return "", false
+	}
+	switch string(raw) {
+	case "token":
+		return "token", true
+	case "resume":
+		return "resume", true
+	case "invalidate":
+		return "invalidate", true
+	}
+	d.Reader = save
+	return d.Str()
+}
+
+func (d *reader) failure(f *httpmsg.Failure) bool {
+	if !d.Byte('{') {
+		return false
+	}
+	for first := true; ; first = false {
+		name, end, ok := d.Member(first)
+		if !ok || end {
+			return ok
+		}
+		switch string(name) {
+		case "kind":
+			f.Kind, ok = d.Str()
+		case "message":
+			f.Message, ok = d.Str()
+		case "field":
+			f.Field, ok = d.Str()
+		default:
+			ok = false
+		}
+		if !ok {
+			return false
+		}
+	}
 }
 
 // storeReply reads the answer to a store effect (ABI.md, Shared store): on
 // the path of every token another instance fetched.
 func (d *reader) storeReply(r *engine.StoreReply) bool {
-	return d.Object(func(name string) bool {
-		var ok bool
-		switch name {
+	if !d.Byte('{') {
+		return false
+	}
+	for first := true; ; first = false {
+		name, end, ok := d.Member(first)
+		if !ok || end {
+			return ok
+		}
+		switch string(name) {
 		case "found":
 			r.Found, ok = d.Bool()
 		case "value":
 			r.Value, ok = d.Str()
 		case "ok":
 			r.OK, ok = d.Bool()
+		default:
+			ok = false
 		}
-		return ok
-	})
+		if !ok {
+			return false
+		}
+	}
 }
 
 func (d *reader) response(r *httpmsg.Response) bool {
-	return d.Object(func(name string) bool {
-		var ok bool
-		switch name {
+	if !d.Byte('{') {
+		return false
+	}
+	for first := true; ; first = false {
+		name, end, ok := d.Member(first)
+		if !ok || end {
+			return ok
+		}
+		switch string(name) {
 		case "status":
 			var n uint64
 			n, ok = d.Uint()
@@ -223,7 +285,11 @@ func (d *reader) response(r *httpmsg.Response) bool {
 			r.Header, ok = d.StrMap()
 		case "body":
 			r.Body, ok = d.Str()
+		default:
+			ok = false
 		}
-		return ok
-	})
+		if !ok {
+			return false
+		}
+	}
 }

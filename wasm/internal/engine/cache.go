@@ -17,6 +17,8 @@ type entry struct {
 	refreshAt time.Time // from here the host refreshes in the background
 	useUntil  time.Time // after this callers wait for a new token
 
+	headers map[string]string // what requests carry, made on first use
+
 	failures     int
 	lastErr      *Error
 	blockedUntil time.Time // no token and the server said Retry-After
@@ -39,6 +41,12 @@ func newEntry(tok *oauth.Token, now time.Time, a *preset.Account) *entry {
 
 func (e *entry) result(a *preset.Account) TokenResult {
 	t := e.token
+	if e.headers == nil {
+		// The same for every result of this entry: an entry lives as long
+		// as its account stays the same (load keeps it only then), and
+		// whoever changes a result's headers copies them first (Sign).
+		e.headers = requestHeaders(t, a)
+	}
 	return TokenResult{
 		User:         a.Username,
 		AccessToken:  t.AccessToken,
@@ -48,7 +56,7 @@ func (e *entry) result(a *preset.Account) TokenResult {
 		Scopes:       t.Scopes,
 		RefreshAt:    e.refreshAt.UnixMilli(),
 		UseUntil:     e.useUntil.UnixMilli(),
-		Headers:      requestHeaders(t, a),
+		Headers:      e.headers,
 	}
 }
 

@@ -42,6 +42,12 @@ type Engine struct {
 	dpopKeys map[string]*jose.Key
 	nonces   map[string]string
 	store    *storeState // the host's shared store; nil without (store.go)
+	// The fetch path's constant parts, made on first use and dropped by
+	// load: each user's cache key without options, and the token request
+	// per cache key of an account whose request never changes (no
+	// assertion, no DPoP proof, no discovery).
+	keys map[string]string
+	reqs map[string]*httpmsg.Request
 }
 
 // New returns an engine with no preset loaded. now is the clock; nil means
@@ -52,7 +58,8 @@ func New(now func() time.Time) *Engine {
 	}
 	return &Engine{now: now, random: rand.Reader, cache: map[string]*entry{}, tasks: map[uint64]*task{},
 		meta: map[string]*metadata{}, metaFail: map[string]*metaFailure{},
-		dpopKeys: map[string]*jose.Key{}, nonces: map[string]string{}}
+		dpopKeys: map[string]*jose.Key{}, nonces: map[string]string{},
+		keys: map[string]string{}, reqs: map[string]*httpmsg.Request{}}
 }
 
 // Step is the outcome of an operation or of resuming one: exactly one of
@@ -160,6 +167,8 @@ func (e *Engine) load(text []byte, env map[string]string, opts []preset.Option) 
 	e.meta = map[string]*metadata{}
 	e.metaFail = map[string]*metaFailure{}
 	e.dpopKeys = map[string]*jose.Key{}
+	e.keys = map[string]string{}
+	e.reqs = map[string]*httpmsg.Request{}
 	for i := range accounts {
 		a := &accounts[i]
 		e.accounts[a.Username] = a
@@ -223,22 +232,34 @@ func (e *Engine) Token(req TokenRequest) Step {
 	if a == nil {
 		return errStep
 	}
-	acct := *a
-	if req.Scopes != nil {
-		acct.Scopes = req.Scopes
+	var acct *preset.Account
+	var key string
+	if req.Scopes == nil && req.Audience == "" && req.Resource == nil && a.Issuer == "" {
+		// The common call: the account as loaded, nothing to copy.
+		acct = a
+		if key = e.keys[a.Username]; key == "" {
+			key = cacheKey(a)
+			e.keys[a.Username] = key
+		}
+	} else {
+		c := *a
+		acct = &c
+		if req.Scopes != nil {
+			acct.Scopes = req.Scopes
+		}
+		if req.Audience != "" {
+			acct.Audience = req.Audience
+		}
+		if req.Resource != nil {
+			acct.Resource = req.Resource
+		}
+		key = cacheKey(acct)
 	}
-	if req.Audience != "" {
-		acct.Audience = req.Audience
-	}
-	if req.Resource != nil {
-		acct.Resource = req.Resource
-	}
-	key := cacheKey(&acct)
 	now := e.now()
 	ent := e.cache[key]
 	if ent != nil {
 		if ent.token != nil && now.Before(ent.useUntil) && (!req.Refresh || now.Before(ent.refreshAt)) {
-			return Step{Result: ent.result(&acct)}
+			return Step{Result: ent.result(acct)}
 		}
 		if ent.token == nil && now.Before(ent.blockedUntil) {
 			err := *ent.lastErr
@@ -247,18 +268,18 @@ func (e *Engine) Token(req TokenRequest) Step {
 		}
 	}
 	if acct.Issuer == "" {
-		return e.fetch(&acct, key, req.Refresh, now)
+		return e.fetch(acct, key, req.Refresh, now)
 	}
 	withMeta := func(md *metadata) Step {
-		if err := applyMetadata(&acct, md); err != nil {
+		if err := applyMetadata(acct, md); err != nil {
 			return fail(err)
 		}
-		return e.fetch(&acct, key, req.Refresh, e.now())
+		return e.fetch(acct, key, req.Refresh, e.now())
 	}
 	if md := e.meta[acct.Issuer]; md != nil {
 		return withMeta(md)
 	}
-	return e.discover(&acct, withMeta)
+	return e.discover(acct, withMeta)
 }
 
 // requestToken asks the host to send acct's token request. retried is set
@@ -267,12 +288,19 @@ func (e *Engine) requestToken(acct *preset.Account, key string, now time.Time, r
 	if f := credentialFile(acct); f != nil {
 		return e.readCredential(acct, f, func(a *preset.Account) Step { return e.requestToken(a, key, e.now(), retried) })
 	}
-	httpReq, err := oauth.TokenRequest(acct, now, e.random)
-	if err != nil {
-		return fail(signingFailed(err, acct))
-	}
-	if err := e.dpopRequest(acct, &httpReq); err != nil {
-		return fail(err)
+	httpReq := e.reqs[key]
+	if httpReq == nil || e.accounts[acct.Username] != acct {
+		r, err := oauth.TokenRequest(acct, now, e.random)
+		if err != nil {
+			return fail(signingFailed(err, acct))
+		}
+		if err := e.dpopRequest(acct, &r); err != nil {
+			return fail(err)
+		}
+		httpReq = &r
+		if fixedRequest(acct) && e.accounts[acct.Username] == acct {
+			e.reqs[key] = httpReq
+		}
 	}
 	// The assertion, if any, is scrubbed from whatever the server answers.
 	var assertion string
@@ -281,7 +309,14 @@ func (e *Engine) requestToken(acct *preset.Account, key string, now time.Time, r
 			assertion = form.Get("client_assertion")
 		}
 	}
-	return e.wait(Step{HTTP: &httpReq}, func(in Input) Step { return e.tokenAnswer(acct, key, assertion, retried, in) })
+	return e.wait(Step{HTTP: httpReq}, func(in Input) Step { return e.tokenAnswer(acct, key, assertion, retried, in) })
+}
+
+// fixedRequest reports whether acct's token request is the same every
+// time, so it can be built once: not for a JWT assertion (a new jti and
+// iat each time), a DPoP proof or a discovered endpoint.
+func fixedRequest(a *preset.Account) bool {
+	return a.Key == nil && !a.DPoP && a.Issuer == "" && a.AuthMethod != preset.ClientSecretJWT && a.AuthMethod != preset.PrivateKeyJWT
 }
 
 func (e *Engine) tokenAnswer(acct *preset.Account, key, assertion string, retried bool, in Input) Step {

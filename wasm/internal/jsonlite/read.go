@@ -6,7 +6,10 @@
 package jsonlite
 
 import (
+	"bytes"
 	"encoding/json"
+	"strings"
+	"unicode/utf16"
 	"unicode/utf8"
 )
 
@@ -43,24 +46,44 @@ func (d *Reader) Byte(c byte) bool {
 	return false
 }
 
-// object calls member for each member of an object; member reads the value.
-func (d *Reader) Object(member func(name string) bool) bool {
+// Object calls member for each member of an object; member reads the
+// value. name is the member's name as it stands in S, escapes and all (a
+// name with escapes matches no plain name), so reading an object copies no
+// names: a member that keeps it must copy it.
+func (d *Reader) Object(member func(name []byte) bool) bool {
 	if !d.Byte('{') {
 		return false
 	}
-	if d.Byte('}') {
-		return true
-	}
-	for {
-		name, ok := d.Str()
-		if !ok || !d.Byte(':') || !member(name) {
+	for first := true; ; first = false {
+		name, end, ok := d.Member(first)
+		switch {
+		case !ok:
+			return false
+		case end:
+			return true
+		case !member(name):
 			return false
 		}
-		if d.Byte(',') {
-			continue
-		}
-		return d.Byte('}')
 	}
+}
+
+// Member steps to an object's next member, the loop form of Object for
+// the hot paths (a closure costs an allocation in wasm): after the
+// object's '{' has been read with Byte, call it with first true, then
+// false, reading each member's value in between, until end. name is as
+// in Object; ok is false on anything but a well-formed object.
+func (d *Reader) Member(first bool) (name []byte, end, ok bool) {
+	if d.Byte('}') {
+		return nil, true, true
+	}
+	if !first && !d.Byte(',') {
+		return nil, false, false
+	}
+	name, ok = d.Key()
+	if !ok || !d.Byte(':') {
+		return nil, false, false
+	}
+	return name, false, true
 }
 
 func (d *Reader) StrList() ([]string, bool) {
@@ -85,13 +108,41 @@ func (d *Reader) StrList() ([]string, bool) {
 }
 
 func (d *Reader) StrMap() (map[string]string, bool) {
-	m := map[string]string{}
-	ok := d.Object(func(name string) bool {
+	if !d.Byte('{') {
+		return nil, false
+	}
+	m := make(map[string]string, 8)
+	for first := true; ; first = false {
+		name, end, ok := d.Member(first)
+		if !ok {
+			return m, false
+		}
+		if end {
+			return m, true
+		}
 		v, ok := d.Str()
-		m[name] = v
-		return ok
-	})
-	return m, ok
+		if !ok {
+			return m, false
+		}
+		key := string(name)
+		if bytes.IndexByte(name, '\\') >= 0 {
+			if key, ok = unescape(name); !ok {
+				return m, false
+			}
+		}
+		m[key] = v
+	}
+}
+
+// Key reads a string and returns it as it stands, escapes and all (see
+// Object), without copying it. It takes what Str takes.
+func (d *Reader) Key() ([]byte, bool) {
+	d.ws()
+	start := d.i
+	if _, ok := d.skipStr(); !ok {
+		return nil, false
+	}
+	return d.S[start+1 : d.i-1], true
 }
 
 func (d *Reader) Bool() (bool, bool) {
@@ -137,48 +188,189 @@ func (d *Reader) Uint() (uint64, bool) {
 	return n, d.end()
 }
 
-// Str reads a string. One without escapes is taken as it is; one with
-// escapes is unquoted by encoding/json (smaller than doing it here, and
-// only that string goes through it). Invalid UTF-8 is left to the caller's
-// fallback.
+// Str reads a string. One without escapes is taken as it is; escapes are
+// decoded here as encoding/json does (a lone surrogate becomes U+FFFD):
+// a token response arrives as the escaped body of a resume call, and
+// encoding/json's scanner costs about 20 times as much in wasm. Invalid
+// UTF-8 and bad escapes are left to the caller's fallback.
 func (d *Reader) Str() (string, bool) {
-	if !d.Byte('"') {
+	d.ws()
+	start := d.i
+	escaped, ok := d.skipStr()
+	switch {
+	case !ok:
 		return "", false
+	case escaped:
+		return unescape(d.S[start+1 : d.i-1])
 	}
-	start, escaped := d.i, false
+	return string(d.S[start+1 : d.i-1]), true
+}
+
+// skipStr steps over a string whose escapes are still to be checked.
+func (d *Reader) skipStr() (escaped, ok bool) {
+	if !d.Byte('"') {
+		return false, false
+	}
 	for d.i < len(d.S) {
 		c := d.S[d.i]
 		switch {
 		case c == '"':
 			d.i++
-			if !escaped {
-				return string(d.S[start : d.i-1]), true
-			}
-			var s string
-			if json.Unmarshal(d.S[start-1:d.i], &s) != nil {
-				return "", false
-			}
-			return s, true
+			return escaped, true
 		case c == '\\':
 			escaped = true
 			d.i += 2
 		case c < 0x20:
-			return "", false
+			return false, false
 		case c >= utf8.RuneSelf:
 			r, size := utf8.DecodeRune(d.S[d.i:])
 			if r == utf8.RuneError && size == 1 {
-				return "", false
+				return false, false
 			}
 			d.i += size
 		default:
 			d.i++
 		}
 	}
-	return "", false
+	return false, false
+}
+
+// unescape decodes the inside of a JSON string that has escapes; the
+// caller has checked everything but the escapes themselves.
+func unescape(s []byte) (string, bool) {
+	var out strings.Builder // one allocation, no copy for the string
+	out.Grow(len(s))
+	for i := 0; i < len(s); {
+		j := bytes.IndexByte(s[i:], '\\')
+		if j < 0 {
+			out.Write(s[i:])
+			break
+		}
+		out.Write(s[i : i+j])
+		i += j
+		if i+1 >= len(s) {
+			return "", false
+		}
+		switch s[i+1] {
+		case '"', '\\', '/':
+			out.WriteByte(s[i+1])
+		case 'b':
+			out.WriteByte('\b')
+		case 'f':
+			out.WriteByte('\f')
+		case 'n':
+			out.WriteByte('\n')
+		case 'r':
+			out.WriteByte('\r')
+		case 't':
+			out.WriteByte('\t')
+		case 'u':
+			r := hex4(s[i+2:])
+			if r < 0 {
+				return "", false
+			}
+			i += 6
+			if utf16.IsSurrogate(r) {
+				r2 := rune(-1)
+				if i+1 < len(s) && s[i] == '\\' && s[i+1] == 'u' {
+					r2 = hex4(s[i+2:])
+				}
+				if dec := utf16.DecodeRune(r, r2); dec != utf8.RuneError {
+					r = dec
+					i += 6
+				} else {
+					r = utf8.RuneError
+				}
+			}
+			out.WriteRune(r)
+			continue
+		default:
+			return "", false
+		}
+		i += 2
+	}
+	return out.String(), true
+}
+
+// hex4 reads the four hex digits of a \u escape; -1 if they are not.
+func hex4(s []byte) rune {
+	if len(s) < 4 {
+		return -1
+	}
+	var r rune
+	for _, c := range s[:4] {
+		switch {
+		case c >= '0' && c <= '9':
+			c -= '0'
+		case c >= 'a' && c <= 'f':
+			c -= 'a' - 10
+		case c >= 'A' && c <= 'F':
+			c -= 'A' - 10
+		default:
+			return -1
+		}
+		r = r*16 + rune(c)
+	}
+	return r
 }
 
 // maxDepth bounds nesting in Skip; deeper values are left to encoding/json.
 const maxDepth = 64
+
+// Member is one member of an object: its name as it stands in the text
+// (see Reader.Object) and its value as raw JSON text.
+type Member struct {
+	Name, Raw []byte
+}
+
+// Object is an object's members in document order.
+type Object []Member
+
+// Get returns the raw value of the last member called name, as
+// encoding/json keeps the last of repeated members.
+func (o Object) Get(name string) ([]byte, bool) {
+	for i := len(o) - 1; i >= 0; i-- {
+		if string(o[i].Name) == name {
+			return o[i].Raw, true
+		}
+	}
+	return nil, false
+}
+
+// ReadObject reads a plain JSON object of valid JSON values into its
+// members without copying anything; ok is false for anything else, and
+// for member names with escapes (Get could not find those).
+func ReadObject(text []byte) (o Object, ok bool) {
+	return AppendObject(make(Object, 0, 8), text)
+}
+
+// AppendObject is ReadObject appending the members to o.
+func AppendObject(o Object, text []byte) (Object, bool) {
+	d := Reader{S: text}
+	if !d.Byte('{') {
+		return nil, false
+	}
+	for first := true; ; first = false {
+		name, end, ok := d.Member(first)
+		switch {
+		case !ok:
+			return nil, false
+		case end:
+			if !d.Done() {
+				return nil, false
+			}
+			return o, true
+		case bytes.IndexByte(name, '\\') >= 0:
+			return nil, false
+		}
+		d.ws()
+		start := d.i
+		if !d.skip(0) {
+			return nil, false
+		}
+		o = append(o, Member{Name: name, Raw: d.S[start:d.i]})
+	}
+}
 
 // Members reads a JSON object and returns each member's value as its raw
 // JSON text, as json.Unmarshal into map[string]json.RawMessage does (the
@@ -187,13 +379,19 @@ const maxDepth = 64
 func Members(text []byte) (m map[string]json.RawMessage, ok bool) {
 	d := Reader{S: text}
 	m = map[string]json.RawMessage{}
-	ok = d.Object(func(name string) bool {
+	ok = d.Object(func(name []byte) bool {
+		key := string(name)
+		if bytes.IndexByte(name, '\\') >= 0 {
+			if key, ok = unescape(name); !ok {
+				return false
+			}
+		}
 		d.ws()
 		start := d.i
 		if !d.skip(0) {
 			return false
 		}
-		m[name] = json.RawMessage(d.S[start:d.i])
+		m[key] = json.RawMessage(d.S[start:d.i])
 		return true
 	})
 	if !ok || !d.Done() {
@@ -220,7 +418,7 @@ func (d *Reader) skip(depth int) bool {
 		_, ok := d.Str()
 		return ok
 	case c == '{':
-		return d.Object(func(string) bool { return d.skip(depth + 1) })
+		return d.Object(func([]byte) bool { return d.skip(depth + 1) })
 	case c == '[':
 		d.i++
 		if d.Byte(']') {

@@ -22,6 +22,14 @@ var seeds = []string{
 	`{"a":nul}`,
 	`{"a":1e}`,
 	`"str"`,
+	`{"a\u0062":1,"ab":2}`,
+	// Escapes, decoded by hand.
+	`{"a":"\b\f\n\r\t\"\\\/ \u0041\u00E9\uD83D\uDE00"}`,
+	`{"a":"\ud83dx","b":"\ude00\ud83d","c":"\ud83d\u0041","d":"\ud83d\"}`,
+	`{"a":"\uZZZZ"}`,
+	`{"a":"\x"}`,
+	`{"a":"\u12"}`,
+	`"{\"access_token\":\"t\",\"expires_in\":3600}"`,
 }
 
 func TestMembersMatchesEncodingJSON(t *testing.T) {
@@ -58,6 +66,20 @@ func check(t *testing.T, in []byte) {
 					t.Fatalf("%q: String %q, encoding/json %q (%v)", raw, s, w, err)
 				}
 			}
+		}
+	}
+	if o, ok := ReadObject(in); ok {
+		var want map[string]json.RawMessage
+		if err := json.Unmarshal(in, &want); err != nil {
+			t.Fatalf("%q: ReadObject took what encoding/json refuses: %v", in, err)
+		}
+		for _, mem := range o {
+			if raw, _ := o.Get(string(mem.Name)); string(raw) != string(want[string(mem.Name)]) {
+				t.Fatalf("%q: ReadObject %s = %s, encoding/json %s", in, mem.Name, raw, want[string(mem.Name)])
+			}
+		}
+		if len(want) > len(o) {
+			t.Fatalf("%q: ReadObject missed members", in)
 		}
 	}
 	if s, ok := String(in); ok {

@@ -1,6 +1,7 @@
 package oauth
 
 import (
+	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -95,7 +96,8 @@ func statusError(resp *httpmsg.Response, b *body, now time.Time) *Error {
 // body is the decoded answer: JSON (§5.1) or, as GitHub and some older
 // servers send, form-encoded.
 type body struct {
-	json    map[string]json.RawMessage
+	json    jsonlite.Object    // read in place, without a map: the fetch path
+	members [8]jsonlite.Member // json's first members, saving an allocation
 	form    url.Values
 	parsed  bool // json or form holds the fields
 	badJSON bool // meant to be JSON but not a JSON object
@@ -122,16 +124,20 @@ func decodeBody(resp *httpmsg.Response) *body {
 }
 
 func (b *body) decodeJSON(text string) {
-	m, ok := jsonlite.Members([]byte(text))
-	if ok {
-		b.json, b.parsed = m, true
+	if o, ok := jsonlite.AppendObject(b.members[:0], []byte(text)); ok {
+		b.json, b.parsed = o, true
 		return
 	}
+	var m map[string]json.RawMessage
 	if err := json.Unmarshal([]byte(text), &m); err != nil || m == nil {
 		b.badJSON = true
 		return
 	}
-	b.json, b.parsed = m, true
+	b.json = make(jsonlite.Object, 0, len(m))
+	for k, v := range m {
+		b.json = append(b.json, jsonlite.Member{Name: []byte(k), Raw: v})
+	}
+	b.parsed = true
 }
 
 // decodeForm accepts the body only if it has a token endpoint field, so
@@ -158,20 +164,21 @@ func (b *body) field(name string) (v string, present, isStr bool) {
 		}
 		return vs[0], true, true
 	}
-	raw := strings.TrimSpace(string(b.json[name]))
-	if raw == "" || raw == "null" {
+	raw, _ := b.json.Get(name)
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || string(raw) == "null" {
 		return "", false, false
 	}
 	if raw[0] == '"' {
-		if s, ok := jsonlite.String([]byte(raw)); ok {
+		if s, ok := jsonlite.String(raw); ok {
 			return s, true, true
 		}
 		var s string
-		if json.Unmarshal([]byte(raw), &s) == nil {
+		if json.Unmarshal(raw, &s) == nil {
 			return s, true, true
 		}
 	}
-	return raw, true, false
+	return string(raw), true, false
 }
 
 // str returns a string field, "" when missing or not a string.
