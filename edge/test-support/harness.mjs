@@ -4,7 +4,7 @@
 // introspection endpoint.
 
 import { spawn } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
 import net from "node:net";
 import os from "node:os";
@@ -19,16 +19,34 @@ const workerdBin = path.join(edgeDir, "node_modules", ".bin", "workerd");
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-/** A port that was free a moment ago on 127.0.0.1. */
+/**
+ * A port that was free a moment ago on 127.0.0.1, for workerd, which must
+ * be told its port. It is drawn below the kernel's ephemeral range, where
+ * listen(0) never lands: between this probe and workerd's bind another
+ * test's server asking for any free port cannot take it, and so cannot
+ * answer in workerd's place.
+ */
 export async function freePort() {
-  const srv = net.createServer();
-  await new Promise((resolve, reject) => {
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", resolve);
-  });
-  const { port } = /** @type {net.AddressInfo} */ (srv.address());
-  await new Promise((resolve) => srv.close(resolve));
-  return port;
+  let low = 32768;
+  try {
+    low = Number(readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "utf8").trim().split(/\s+/)[0]) || low;
+  } catch {
+    // Not Linux: the usual range's start.
+  }
+  const from = Math.min(20000, low - 1000);
+  for (let i = 0; ; i++) {
+    const port = from + Math.floor(Math.random() * (low - from));
+    const srv = net.createServer();
+    const ok = await new Promise((resolve) => {
+      srv.once("error", () => resolve(false));
+      srv.listen(port, "127.0.0.1", () => resolve(true));
+    });
+    if (ok) {
+      await new Promise((resolve) => srv.close(resolve));
+      return port;
+    }
+    if (i >= 50) throw new Error("no free port below the ephemeral range");
+  }
 }
 
 const running = new Set();
