@@ -8,6 +8,8 @@ go 1.26.0
 
 require github.com/cctoken/cctoken v0.0.0
 
+require github.com/goccy/go-json v0.12.0 // indirect
+
 require (
 	github.com/golang-jwt/jwt/v5 v5.3.1
 	github.com/tetratelabs/wazero v1.12.0 // indirect
