@@ -138,6 +138,7 @@ fig host_memo_key_ns "$(bench "$s" Codec/memo_key/hand ns/op)" ns/op
 
 # An API request through Transport with a cached token (the module's answer
 # step is not called for a 200), against x/oauth2's Transport.
+s=$tmp/speed.txt
 a=$(bench "$s" Transport/cctoken ns/op)
 b=$(bench "$s" Transport/x_oauth2 ns/op)
 fig transport_request_ns "$a" ns/op
