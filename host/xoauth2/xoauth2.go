@@ -16,6 +16,13 @@ import (
 // TokenSource returns an oauth2.TokenSource for user. Caching and refresh
 // stay with the cctoken client; wrapping it in oauth2.ReuseTokenSource adds
 // nothing.
+//
+// The source only hands out tokens: what is sent where is x/oauth2's. Its
+// oauth2.Transport (oauth2.NewClient) sets the Authorization header on every
+// request it sends, redirect hops to another origin included, and knows
+// none of the user's headers, cookies or the module's retry rules. To make
+// requests, prefer host.Client's HTTPClient or Transport, which send the
+// token only to the origin the caller addressed (docs/requests.md).
 func TokenSource(ctx context.Context, c *host.Client, user string, opts ...host.TokenOption) oauth2.TokenSource {
 	return &source{ctx: ctx, c: c, user: user, opts: opts}
 }
