@@ -23,12 +23,10 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"github.com/cctoken/cctoken/tests/bench/coldstart/report"
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"strconv"
-	"strings"
-	"syscall"
 	"time"
 
 	"github.com/cctoken/cctoken/host"
@@ -61,28 +59,6 @@ func main() {
 		os.Exit(1)
 	}
 	done := time.Now()
-	var ru syscall.Rusage
-	cpu := "-1"
-	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) == nil {
-		cpu = strconv.FormatFloat(float64(ru.Utime.Nano()+ru.Stime.Nano())/1e6, 'f', 2, 64)
-	}
+	report.Print(t0, tNew, done, serverStart) // before Close, whose work is not the first token's
 	c.Close()
-
-	ms := func(d time.Duration) string { return strconv.FormatFloat(float64(d)/1e6, 'f', 2, 64) }
-	fmt.Println("main_ms", ms(done.Sub(t0)-serverStart))
-	fmt.Println("new_ms", ms(done.Sub(tNew)))
-	wall := "-1"
-	if v := os.Getenv("CCTOKEN_T0"); v != "" {
-		// bash's $EPOCHREALTIME: seconds with a fractional part.
-		if sec, frac, ok := strings.Cut(v, "."); ok {
-			s, err1 := strconv.ParseInt(sec, 10, 64)
-			f, err2 := strconv.ParseInt((frac + "000000")[:6], 10, 64)
-			if err1 == nil && err2 == nil {
-				start := time.Unix(s, f*1000)
-				wall = ms(done.Sub(start) - serverStart)
-			}
-		}
-	}
-	fmt.Println("wall_ms", wall)
-	fmt.Println("cpu_ms", cpu)
 }

@@ -8,12 +8,10 @@ package main
 import (
 	"context"
 	"fmt"
+	"github.com/cctoken/cctoken/tests/bench/coldstart/report"
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"strconv"
-	"strings"
-	"syscall"
 	"time"
 
 	"golang.org/x/oauth2"
@@ -39,25 +37,5 @@ func main() {
 		os.Exit(1)
 	}
 	done := time.Now()
-	var ru syscall.Rusage
-	cpu := "-1"
-	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) == nil {
-		cpu = strconv.FormatFloat(float64(ru.Utime.Nano()+ru.Stime.Nano())/1e6, 'f', 2, 64)
-	}
-
-	ms := func(d time.Duration) string { return strconv.FormatFloat(float64(d)/1e6, 'f', 2, 64) }
-	fmt.Println("main_ms", ms(done.Sub(t0)-serverStart))
-	fmt.Println("new_ms", ms(done.Sub(tNew)))
-	wall := "-1"
-	if v := os.Getenv("CCTOKEN_T0"); v != "" {
-		if sec, frac, ok := strings.Cut(v, "."); ok {
-			s, err1 := strconv.ParseInt(sec, 10, 64)
-			f, err2 := strconv.ParseInt((frac + "000000")[:6], 10, 64)
-			if err1 == nil && err2 == nil {
-				wall = ms(done.Sub(time.Unix(s, f*1000)) - serverStart)
-			}
-		}
-	}
-	fmt.Println("wall_ms", wall)
-	fmt.Println("cpu_ms", cpu)
+	report.Print(t0, tNew, done, serverStart)
 }
