@@ -380,11 +380,7 @@ func TestProxyRules(t *testing.T) {
 func TestProxyInboundKey(t *testing.T) {
 	srv := proxyServer.get(t)
 	api := newEchoAPI(t, srv, "http://127.0.0.1:1")
-	dir := t.TempDir()
-	preset := filepath.Join(dir, "preset.json")
-	writeFile(t, preset, presetJSON(srv.TokenURL, nil, presetUser{name: "svc", client: proxyClient}))
-	routes := filepath.Join(dir, "routes.json")
-	writeFile(t, routes, routesJSON(map[string]any{"user": "svc", "upstream": api.URL}))
+	dir, preset, routes := svcProxyFiles(t, srv, map[string]any{"user": "svc", "upstream": api.URL})
 
 	// Off loopback without a key, or with a short one: refused, saying why.
 	for _, env := range [][]string{nil, {"CCTOKEN_INBOUND_KEY=short"}} {
@@ -423,11 +419,7 @@ func TestProxyInboundKey(t *testing.T) {
 func TestProxyUnixSocket(t *testing.T) {
 	srv := proxyServer.get(t)
 	api := newEchoAPI(t, srv, "http://127.0.0.1:1")
-	dir := t.TempDir()
-	preset := filepath.Join(dir, "preset.json")
-	writeFile(t, preset, presetJSON(srv.TokenURL, nil, presetUser{name: "svc", client: proxyClient}))
-	routes := filepath.Join(dir, "routes.json")
-	writeFile(t, routes, routesJSON(map[string]any{"user": "svc", "upstream": api.URL}))
+	dir, preset, routes := svcProxyFiles(t, srv, map[string]any{"user": "svc", "upstream": api.URL})
 	sock := filepath.Join(dir, "cctoken.sock")
 	p := startCLI(t, nil, "proxy", preset, "--routes", routes, "--listen", "unix:"+sock)
 	if p.addr != "unix:"+sock {
@@ -533,11 +525,7 @@ func TestProxyReloadUnderLoad(t *testing.T) {
 func TestProxyGracefulShutdown(t *testing.T) {
 	srv := proxyServer.get(t)
 	api := newEchoAPI(t, srv, "http://127.0.0.1:1")
-	dir := t.TempDir()
-	preset := filepath.Join(dir, "preset.json")
-	writeFile(t, preset, presetJSON(srv.TokenURL, nil, presetUser{name: "svc", client: proxyClient}))
-	routes := filepath.Join(dir, "routes.json")
-	writeFile(t, routes, routesJSON(map[string]any{"user": "svc", "upstream": api.URL + "/v1", "strip_prefix": true, "path": "/"}))
+	_, preset, routes := svcProxyFiles(t, srv, map[string]any{"user": "svc", "upstream": api.URL + "/v1", "strip_prefix": true, "path": "/"})
 	p := startCLI(t, nil, "proxy", preset, "--routes", routes, "--listen", "127.0.0.1:0")
 
 	const n = 3
@@ -651,4 +639,17 @@ func TestProxyStore(t *testing.T) {
 	if n := srv.TokenRequests(proxyLoadClient.ID) - before; n != 1 {
 		t.Fatalf("3 replicas made %d token requests, want 1", n)
 	}
+}
+
+// svcProxyFiles writes, in a new directory, a preset whose one user svc is
+// proxyClient at srv, and a route table of route; it returns the
+// directory and both paths.
+func svcProxyFiles(t *testing.T, srv *oidctest.Server, route map[string]any) (dir, preset, routes string) {
+	t.Helper()
+	dir = t.TempDir()
+	preset = filepath.Join(dir, "preset.json")
+	writeFile(t, preset, presetJSON(srv.TokenURL, nil, presetUser{name: "svc", client: proxyClient}))
+	routes = filepath.Join(dir, "routes.json")
+	writeFile(t, routes, routesJSON(route))
+	return dir, preset, routes
 }
