@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
-# Builds every artifact from source. The reactor wasm and the browser bundle
-# are committed (the Go host embeds the wasm, `cctoken explore` the bundle),
+# Builds every artifact from source. The reactor wasm, its gzip-compressed
+# copy and the browser bundle are committed (the Go host embeds the
+# compressed wasm, the JavaScript host and the edge worker load the wasm,
+# `cctoken explore` serves the bundle),
 # with NOTICE and THIRD_PARTY.md, which list the third-party code they carry;
-# CI runs `./build.sh --check` to prove this script reproduces all four byte
+# CI runs `./build.sh --check` to prove this script reproduces all five byte
 # for byte.
 set -euo pipefail
 cd "$(dirname "$0")"
 
 wasm=host/embed/cctoken.wasm
+wasmgz=host/embed/cctoken.wasm.gz
 bundle=js/dist/cctoken.bundle.js
 command=build/cctoken-wasi.wasm
 
@@ -27,6 +30,13 @@ build_reactor() {
 		-gcflags='github.com/cctoken/cctoken/wasm/internal/yamlnode=-l' \
 		-gcflags='math/big=-l' -gcflags='encoding/json=-l' \
 		-ldflags="${2:--s} -w -buildid=" -o "$1" ./wasm/module
+}
+
+# The copy the Go host embeds: gzip at best compression with an empty
+# header, written by Go's compress/gzip, so the same module gives the same
+# bytes on every machine with this Go version.
+compress_reactor() {
+	go run ./internal/gzipfile "$1" "$2"
 }
 
 # The standalone WASI command (wasm/command): lint, token and validate doing
@@ -67,10 +77,11 @@ case "${1:-}" in
 	tmp=$(mktemp -d)
 	trap 'rm -rf "$tmp"' EXIT
 	build_reactor "$tmp/cctoken.wasm"
+	compress_reactor "$tmp/cctoken.wasm" "$tmp/cctoken.wasm.gz"
 	build_bundle "$tmp/cctoken.bundle.js"
 	build_notices "$tmp"
 	failed=0
-	for pair in "$tmp/cctoken.wasm:$wasm" "$tmp/cctoken.bundle.js:$bundle" "$tmp/NOTICE:NOTICE" "$tmp/THIRD_PARTY.md:THIRD_PARTY.md"; do
+	for pair in "$tmp/cctoken.wasm:$wasm" "$tmp/cctoken.wasm.gz:$wasmgz" "$tmp/cctoken.bundle.js:$bundle" "$tmp/NOTICE:NOTICE" "$tmp/THIRD_PARTY.md:THIRD_PARTY.md"; do
 		if ! cmp -s "${pair%%:*}" "${pair#*:}"; then
 			echo "build.sh: ${pair#*:} differs from a fresh build; run ./build.sh and commit it" >&2
 			failed=1
@@ -95,7 +106,7 @@ case "${1:-}" in
 		failed=1
 	fi
 	[ "$failed" = 0 ] || exit 1
-	echo "build.sh: $wasm ($(wc -c <"$wasm") bytes) and $bundle ($(wc -c <"$bundle") bytes) are reproducible; NOTICE and THIRD_PARTY.md are current"
+	echo "build.sh: $wasm ($(wc -c <"$wasm") bytes), $wasmgz ($(wc -c <"$wasmgz") bytes) and $bundle ($(wc -c <"$bundle") bytes) are reproducible; NOTICE and THIRD_PARTY.md are current"
 	echo "build.sh: $command builds the same twice ($(wc -c <"$tmp/command1.wasm") bytes)"
 	;;
 --named)
@@ -111,6 +122,8 @@ case "${1:-}" in
 "")
 	build_reactor "$wasm"
 	echo "built $wasm ($(wc -c <"$wasm") bytes)"
+	compress_reactor "$wasm" "$wasmgz"
+	echo "built $wasmgz ($(wc -c <"$wasmgz") bytes)"
 	mkdir -p "$(dirname "$bundle")"
 	build_bundle "$bundle"
 	echo "built $bundle ($(wc -c <"$bundle") bytes)"

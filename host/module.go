@@ -12,9 +12,10 @@ import (
 	json "github.com/goccy/go-json"
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
+	"github.com/tetratelabs/wazero/experimental"
 	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
 
-	"github.com/cctoken/cctoken/host/embed"
+	"github.com/cctoken/cctoken/host/internal/linmem"
 )
 
 // abiVersion is the module ABI this host speaks (wasm/ABI.md).
@@ -61,7 +62,12 @@ func compile(ctx context.Context, cacheDir string) (*compiled, error) {
 		rt.Close(ctx)
 		return nil, fmt.Errorf("cctoken: setting up WASI: %w", err)
 	}
-	mod, err := rt.CompileModule(ctx, embed.Binary)
+	bin, err := moduleBinary(cacheDir)
+	if err != nil {
+		rt.Close(ctx)
+		return nil, fmt.Errorf("cctoken: reading the module: %w", err)
+	}
+	mod, err := rt.CompileModule(ctx, bin)
 	if err != nil {
 		rt.Close(ctx)
 		return nil, fmt.Errorf("cctoken: compiling the module: %w", err)
@@ -97,7 +103,8 @@ func instantiate(ctx context.Context, cacheDir string) (*instance, error) {
 		WithSysNanosleep().
 		// wazero's default random source is deterministic.
 		WithRandSource(rand.Reader)
-	mod, err := c.rt.InstantiateModule(ctx, c.mod, cfg)
+	// The guest's memory lives in a reservation that grows in place.
+	mod, err := c.rt.InstantiateModule(experimental.WithMemoryAllocator(ctx, linmem.Allocator()), c.mod, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("cctoken: starting the module: %w", err)
 	}

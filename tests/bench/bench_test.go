@@ -463,7 +463,11 @@ func newGuest(ctx context.Context) (*guest, error) {
 	}
 	cfg := wazero.NewModuleConfig().WithName("").WithStartFunctions("_initialize").
 		WithSysWalltime().WithSysNanotime().WithSysNanosleep().WithRandSource(rand.Reader)
-	mod, err := rt.InstantiateWithConfig(ctx, embed.Binary, cfg)
+	bin, err := embed.Binary()
+	if err != nil {
+		return fail(err)
+	}
+	mod, err := rt.InstantiateWithConfig(ctx, bin, cfg)
 	if err != nil {
 		return fail(err)
 	}

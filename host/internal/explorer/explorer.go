@@ -170,6 +170,9 @@ type asset struct {
 	body  []byte
 	ctype string
 	csp   string
+	// gzip marks a body that is gzip-compressed: it is sent as it is to a
+	// client that accepts gzip, and decompressed for one that does not.
+	gzip bool
 }
 
 // Option configures a Server.
@@ -303,7 +306,7 @@ func loadAssets() (map[string]asset, error) {
 		"/":                          html,
 		"/index.html":                html,
 		"/js/dist/cctoken.bundle.js": {body: bundle, ctype: "text/javascript; charset=utf-8"},
-		"/host/embed/cctoken.wasm":   {body: embed.Binary, ctype: "application/wasm"},
+		"/host/embed/cctoken.wasm":   {body: embed.Gzip, ctype: "application/wasm", gzip: true},
 	}, nil
 }
 
@@ -549,10 +552,41 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if a.csp != "" {
 		h.Set("Content-Security-Policy", a.csp)
 	}
-	h.Set("Content-Length", fmt.Sprint(len(a.body)))
-	if r.Method == http.MethodGet {
-		w.Write(a.body)
+	body := a.body
+	if a.gzip {
+		h.Add("Vary", "Accept-Encoding")
+		if acceptsGzip(r.Header) {
+			h.Set("Content-Encoding", "gzip")
+		} else if plain, err := embed.Binary(); err != nil {
+			writeError(w, http.StatusInternalServerError, "module", "the embedded module is damaged; reinstall cctoken")
+			return
+		} else {
+			body = plain
+		}
 	}
+	h.Set("Content-Length", fmt.Sprint(len(body)))
+	if r.Method == http.MethodGet {
+		w.Write(body)
+	}
+}
+
+// acceptsGzip reports whether a request's Accept-Encoding allows gzip (a
+// "gzip" coding with a q-value other than 0).
+func acceptsGzip(h http.Header) bool {
+	for _, v := range h.Values("Accept-Encoding") {
+		for _, part := range strings.Split(v, ",") {
+			name, params, _ := strings.Cut(strings.TrimSpace(part), ";")
+			if !strings.EqualFold(strings.TrimSpace(name), "gzip") {
+				continue
+			}
+			q := strings.ReplaceAll(strings.ToLower(params), " ", "")
+			if q == "q=0" || strings.HasPrefix(q, "q=0.") && strings.Trim(q[4:], "0") == "" {
+				return false
+			}
+			return true
+		}
+	}
+	return false
 }
 
 // hostAllowed reports whether a Host header names this server.

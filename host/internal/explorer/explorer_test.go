@@ -2,6 +2,7 @@ package explorer
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -15,6 +16,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/cctoken/cctoken/host/embed"
 )
 
 // upstream is a target the relay may forward to; it records what it got.
@@ -629,5 +632,49 @@ func TestRelayLearnsWhatTheModuleAccepts(t *testing.T) {
 				t.Fatalf("insecure %v: GET /relay: %s", insecure, w.Body)
 			}
 		})
+	}
+}
+
+// The module is embedded gzip-compressed: a browser (which accepts gzip)
+// gets those bytes with Content-Encoding: gzip, anything else the module.
+func TestServesTheModuleCompressedToWhoAcceptsIt(t *testing.T) {
+	s := mustNew(t, []byte(presetFor("https://auth.example.com/token")), nil)
+	for _, c := range []struct {
+		accept string
+		gzip   bool
+	}{
+		{"", false},
+		{"gzip", true},
+		{"gzip, deflate, br, zstd", true},
+		{"br;q=1.0, GZIP;q=0.5", true},
+		{"gzip;q=0", false},
+		{"gzip; q=0.000", false},
+		{"identity", false},
+	} {
+		w := get(s, "/host/embed/cctoken.wasm", func(r *http.Request) {
+			if c.accept != "" {
+				r.Header.Set("Accept-Encoding", c.accept)
+			}
+		})
+		body := w.Body.Bytes()
+		if c.gzip {
+			zr, err := gzip.NewReader(bytes.NewReader(body))
+			if err != nil {
+				t.Fatalf("Accept-Encoding %q: %v", c.accept, err)
+			}
+			if body, err = io.ReadAll(zr); err != nil {
+				t.Fatalf("Accept-Encoding %q: %v", c.accept, err)
+			}
+		}
+		if got := w.Header().Get("Content-Encoding") == "gzip"; got != c.gzip {
+			t.Errorf("Accept-Encoding %q: Content-Encoding %q", c.accept, w.Header().Get("Content-Encoding"))
+		}
+		if w.Header().Get("Content-Length") != fmt.Sprint(w.Body.Len()) || !strings.Contains(w.Header().Get("Vary"), "Accept-Encoding") {
+			t.Errorf("Accept-Encoding %q: Content-Length %q for %d bytes, Vary %q", c.accept, w.Header().Get("Content-Length"), w.Body.Len(), w.Header().Get("Vary"))
+		}
+		size, _ := embed.Trailer()
+		if !bytes.HasPrefix(body, []byte("\x00asm")) || len(body) != size {
+			t.Errorf("Accept-Encoding %q: %d bytes, not the %d-byte module", c.accept, len(body), size)
+		}
 	}
 }
