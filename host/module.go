@@ -84,6 +84,7 @@ func compile(ctx context.Context, cacheDir string) (*compiled, error) {
 // single-threaded.
 type instance struct {
 	mu      sync.Mutex
+	closed  bool // under mu: the memory may be unmapped, so no call may start
 	mod     api.Module
 	buffer  api.Function
 	call    api.Function
@@ -134,6 +135,9 @@ func (in *instance) do(ctx context.Context, c call) (*answer, error) {
 	}
 	in.mu.Lock()
 	defer in.mu.Unlock()
+	if in.closed {
+		return nil, errors.New("cctoken: the client is closed")
+	}
 	res, err := in.buffer.Call(ctx, uint64(len(body)))
 	if err != nil {
 		return nil, fmt.Errorf("cctoken: module call failed: %w", err)
@@ -158,4 +162,14 @@ func (in *instance) do(ctx context.Context, c call) (*answer, error) {
 	return &a, nil
 }
 
-func (in *instance) close(ctx context.Context) error { return in.mod.Close(ctx) }
+// close waits for a call in progress: closing unmaps the guest's memory
+// (linmem), which a running call or an answer being decoded still reads.
+func (in *instance) close(ctx context.Context) error {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if in.closed {
+		return nil
+	}
+	in.closed = true
+	return in.mod.Close(ctx)
+}

@@ -2,8 +2,10 @@ package host
 
 import (
 	"bytes"
+	"context"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 
 	"github.com/cctoken/cctoken/host/embed"
@@ -65,6 +67,42 @@ func TestModuleBinaryWorksWithoutAWritableCache(t *testing.T) {
 		got, err := moduleBinary(dir)
 		if err != nil || !bytes.Equal(got, want) {
 			t.Errorf("cache dir %q: %d bytes, %v", dir, len(got), err)
+		}
+	}
+}
+
+// Closing a client unmaps its guest's memory: a call running in the guest
+// at that moment must finish first, and calls after it must fail cleanly
+// (before the close waited, this crashed the process with a fault in the
+// guest's machine code).
+func TestCloseWhileCallsRunFailsThemCleanly(t *testing.T) {
+	srv := newTokenServer(t, jsonToken("tok", 3600))
+	for round := 0; round < 20; round++ {
+		c := newClient(t, presetFor(srv.URL, ""))
+		ctx := context.Background()
+		var wg sync.WaitGroup
+		started := make(chan struct{}, 4)
+		for g := 0; g < 4; g++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := 0; i < 200; i++ { // bounded: stops by itself if Close never lands
+					if i == 2 {
+						started <- struct{}{}
+					}
+					if err := c.Invalidate(ctx, "svc"); err != nil {
+						return
+					}
+				}
+			}()
+		}
+		<-started
+		if err := c.Close(); err != nil {
+			t.Fatal(err)
+		}
+		wg.Wait()
+		if _, err := c.Token(ctx, "svc"); err == nil {
+			t.Fatal("Token after Close succeeded")
 		}
 	}
 }
