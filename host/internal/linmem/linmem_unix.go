@@ -27,7 +27,7 @@ func allocate(_, max uint64) experimental.LinearMemory {
 	if size < max || max == 0 || size > uint64(maxInt) {
 		return &heap{}
 	}
-	whole, err := unix.Mmap(-1, 0, int(size), unix.PROT_NONE, unix.MAP_PRIVATE|unix.MAP_ANON|unix.MAP_NORESERVE)
+	whole, err := unix.Mmap(-1, 0, int(size), unix.PROT_NONE, unix.MAP_PRIVATE|unix.MAP_ANON|noReserve)
 	if err != nil {
 		return &heap{}
 	}
