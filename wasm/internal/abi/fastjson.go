@@ -34,8 +34,12 @@ func decodeCall(in []byte, c *Call) error {
 	if d.call(c) {
 		return nil
 	}
-	*c = Call{}
-	return strictUnmarshal(in, c)
+	// A Call of its own for encoding/json, which keeps whatever it is
+	// given on the heap: the fetch path's Call then stays on the stack.
+	slow := new(Call)
+	err := strictUnmarshal(in, slow)
+	*c = *slow
+	return err
 }
 
 // strictUnmarshal is json.Unmarshal into a Call that refuses unknown
@@ -46,36 +50,37 @@ func strictUnmarshal(in []byte, c *Call) error {
 	if err := json.Unmarshal(in, c); err != nil {
 		return err
 	}
-	if name := unknownIn(in, reflect.TypeOf(c).Elem()); name != "" {
+	if name, ok := unknownIn(in, reflect.TypeOf(c).Elem()); ok {
 		return &unknownMember{name: name}
 	}
 	return nil
 }
 
 // unknownIn is the first member of the JSON object in that struct type t
-// does not declare, looking into members that are structs themselves, or
-// "". Names match as encoding/json matches them (case-insensitively).
-func unknownIn(in []byte, t reflect.Type) string {
+// does not declare, looking into members that are structs themselves; ok
+// is false when there is none (a member may be named ""). Names match as
+// encoding/json matches them (case-insensitively).
+func unknownIn(in []byte, t reflect.Type) (name string, ok bool) {
 	members, ok := jsonlite.Members(in)
 	if !ok && json.Unmarshal(in, &members) != nil {
-		return ""
+		return "", false
 	}
 	for name, v := range members {
 		f, ok := memberField(t, name)
 		if !ok {
-			return name
+			return name, true
 		}
 		ft := f.Type
 		if ft.Kind() == reflect.Pointer {
 			ft = ft.Elem()
 		}
 		if ft.Kind() == reflect.Struct {
-			if inner := unknownIn(v, ft); inner != "" {
-				return inner
+			if inner, ok := unknownIn(v, ft); ok {
+				return inner, true
 			}
 		}
 	}
-	return ""
+	return "", false
 }
 
 // memberField finds the field of t that encoding/json fills from member
@@ -279,10 +284,10 @@ func (d *reader) response(r *httpmsg.Response) bool {
 			ok = ok && n <= 1<<31-1
 			r.Status = int(n)
 		case "header":
-			if r.Header != nil {
+			if r.RawHeader != nil {
 				return false
 			}
-			r.Header, ok = d.StrMap()
+			r.RawHeader, ok = d.StrObject()
 		case "body":
 			r.Body, ok = d.Str()
 		default:

@@ -16,7 +16,7 @@ import (
 var callSeeds = []string{
 	`{"op":"token","user":"svc","scopes":["a","b"],"refresh":true}`,
 	`{"op":"token","user":"svc","scopes":[],"resource":["https://api.example.com/"],"audience":"x"}`,
-	`{"op":"resume","task":12,"response":{"status":200,"header":{"Content-Type":"application/json","DPoP-Nonce":"n1"},"body":"{\"access_token\":\"a\\u00e9\\ud83d\\ude00\",\"token_type\":\"Bearer\"}"}}`,
+	`{"op":"resume","task":12,"response":{"status":200,"header":{"Content-Type":"application/json","DPoP-Nonce":"n1","X-\u0041":"\u00e9\/","x-a":"2","X-A":"3"},"body":"{\"access_token\":\"a\\u00e9\\ud83d\\ude00\",\"token_type\":\"Bearer\"}"}}`,
 	`{"op":"resume","task":3,"failure":{"kind":"client_certificate","message":"bad key","field":"tls_client_key"}}`,
 	`{"op":"resume","task":4,"env":{"A":"1","B":""}}`,
 	` { "op" : "sign" , "user" : "svc", "method":"GET","url":"https://api.example.com/x?y#z","nonce":"n" } `,
@@ -44,6 +44,7 @@ var callSeeds = []string{
 	`[1,2]`,
 	``,
 	`{"op":"version","status":2147483648}`,
+	`{"":{}}`, // a member named "" is as unknown as any other
 }
 
 func TestDecodeCallMatchesEncodingJSON(t *testing.T) {
@@ -79,6 +80,21 @@ func checkDecode(t *testing.T, in []byte) {
 	gerr := decodeCall(in, &got)
 	if (werr == nil) != (gerr == nil) {
 		t.Fatalf("%q: encoding/json error %v, decodeCall error %v", in, werr, gerr)
+	}
+	if werr == nil && got.Response != nil && got.Response.RawHeader != nil {
+		// Read by hand, the header stays text: every member must come out
+		// of Get as encoding/json decoded it, and the text must decode to
+		// the same map.
+		for k, v := range want.Response.Header {
+			if g := got.Response.Get(k); g != v {
+				t.Fatalf("%q: header %q is %q, Get gives %q", in, k, v, g)
+			}
+		}
+		var h map[string]string
+		if err := json.Unmarshal(got.Response.RawHeader, &h); err != nil {
+			t.Fatalf("%q: header text %q: %v", in, got.Response.RawHeader, err)
+		}
+		got.Response.Header, got.Response.RawHeader = h, nil
 	}
 	if werr == nil && !reflect.DeepEqual(want, got) {
 		t.Fatalf("%q:\nencoding/json %+v\ndecodeCall    %+v", in, want, got)
