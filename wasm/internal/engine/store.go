@@ -388,12 +388,11 @@ func (e *Engine) finally(s Step, after func(Step) Step) Step {
 	if s.Task == 0 {
 		return after(s)
 	}
-	t := e.tasks[s.Task]
-	if t == nil {
+	inner := e.tasks[s.Task]
+	if inner == nil {
 		return after(s)
 	}
-	inner := t.resume
-	t.resume = func(in Input) Step { return e.finally(inner(in), after) }
+	e.tasks[s.Task] = func(in Input) Step { return e.finally(inner(in), after) }
 	return s
 }
 

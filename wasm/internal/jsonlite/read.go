@@ -134,6 +134,132 @@ func (d *Reader) StrMap() (map[string]string, bool) {
 	}
 }
 
+// StrObject steps over an object whose values are all strings, checked
+// as StrMap checks them, and returns its text without copying anything or
+// making a map: the header of a token response, of which the module
+// reads one or two members (Lookup).
+func (d *Reader) StrObject() ([]byte, bool) {
+	if !d.Byte('{') {
+		return nil, false
+	}
+	start := d.i - 1
+	for first := true; ; first = false {
+		name, end, ok := d.Member(first)
+		switch {
+		case !ok:
+			return nil, false
+		case end:
+			return d.S[start:d.i], true
+		case !validEscapes(name):
+			return nil, false
+		}
+		d.ws()
+		vstart := d.i
+		escaped, ok := d.skipStr()
+		if !ok || (escaped && !validEscapes(d.S[vstart+1:d.i-1])) {
+			return nil, false
+		}
+	}
+}
+
+// Lookup returns the value of member name of obj, an object StrObject
+// returned: the last member named exactly name (as encoding/json keeps
+// the last of repeated members), else the first whose name matches name
+// case-insensitively, as a header is looked up.
+func Lookup(obj []byte, name string) (string, bool) {
+	d := Reader{S: obj}
+	if !d.Byte('{') {
+		return "", false
+	}
+	var exact, folded []byte
+	for first := true; ; first = false {
+		key, end, ok := d.Member(first)
+		if !ok || end {
+			break
+		}
+		d.ws()
+		start := d.i
+		if _, ok := d.skipStr(); !ok {
+			break
+		}
+		if bytes.IndexByte(key, '\\') >= 0 {
+			k, ok := unescape(key)
+			if !ok {
+				continue
+			}
+			key = []byte(k)
+		}
+		switch {
+		case string(key) == name:
+			exact = d.S[start:d.i]
+		case folded == nil && foldEqual(key, name):
+			folded = d.S[start:d.i]
+		}
+	}
+	if exact == nil {
+		exact = folded
+	}
+	if exact == nil {
+		return "", false
+	}
+	return String(exact)
+}
+
+// foldEqual is strings.EqualFold without converting b.
+func foldEqual(b []byte, s string) bool {
+	if len(b) != len(s) {
+		// Only a non-ASCII letter can match one of another length
+		// (the Kelvin sign and k).
+		return (!ascii(b) || !ascii(s)) && strings.EqualFold(string(b), s)
+	}
+	for i := 0; i < len(b); i++ {
+		x, y := b[i], s[i]
+		if x >= utf8.RuneSelf || y >= utf8.RuneSelf {
+			return strings.EqualFold(string(b), s)
+		}
+		if x != y && (x|0x20 != y|0x20 || x|0x20 < 'a' || x|0x20 > 'z') {
+			return false
+		}
+	}
+	return true
+}
+
+func ascii[T string | []byte](b T) bool {
+	for i := 0; i < len(b); i++ {
+		if b[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
+// validEscapes reports whether every escape in s, the inside of a JSON
+// string, is one unescape decodes.
+func validEscapes(s []byte) bool {
+	for i := bytes.IndexByte(s, '\\'); i >= 0; {
+		if i+1 >= len(s) {
+			return false
+		}
+		switch s[i+1] {
+		case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+			i += 2
+		case 'u':
+			if hex4(s[i+2:]) < 0 {
+				return false
+			}
+			i += 6
+		default:
+			return false
+		}
+		j := bytes.IndexByte(s[i:], '\\')
+		if j < 0 {
+			return true
+		}
+		i += j
+	}
+	return true
+}
+
 // Key reads a string and returns it as it stands, escapes and all (see
 // Object), without copying it. It takes what Str takes.
 func (d *Reader) Key() ([]byte, bool) {
@@ -415,8 +541,9 @@ func (d *Reader) skip(depth int) bool {
 	}
 	switch c := d.S[d.i]; {
 	case c == '"':
-		_, ok := d.Str()
-		return ok
+		start := d.i
+		escaped, ok := d.skipStr()
+		return ok && (!escaped || validEscapes(d.S[start+1:d.i-1]))
 	case c == '{':
 		return d.Object(func([]byte) bool { return d.skip(depth + 1) })
 	case c == '[':
