@@ -295,6 +295,7 @@ func (e *Engine) requestToken(acct *preset.Account, key string, now time.Time, r
 		}
 		httpReq = &r
 		if fixedRequest(acct) && e.accounts[acct.Username] == acct {
+			httpReq.Kept = true // never changed from here on
 			e.reqs[key] = httpReq
 		}
 	}

@@ -439,7 +439,7 @@ func (e *Engine) carryOver(old map[string]*preset.Account, oldCache map[string]*
 // discovered endpoint and method) may be cached for cur: same account in
 // the same load or a load that left it unchanged.
 func sameCredentials(cur, acct *preset.Account) bool {
-	return cur.ClientID == acct.ClientID && cur.ClientSecret == acct.ClientSecret &&
+	return cur == acct || cur.ClientID == acct.ClientID && cur.ClientSecret == acct.ClientSecret &&
 		cur.PrivateKeyText() == acct.PrivateKeyText() && sameTLSClient(cur.TLSClient, acct.TLSClient) &&
 		cur.Issuer == acct.Issuer && (cur.TokenURL == "" || cur.TokenURL == acct.TokenURL)
 }

@@ -20,6 +20,11 @@ type Request struct {
 	// TLSClient is the client certificate to present in the TLS handshake
 	// (RFC 8705 mutual TLS); nil for none.
 	TLSClient *TLSClient `json:"tls_client,omitempty"`
+	// Kept marks a request the engine sends again unchanged for every
+	// fetch of a user until the next load; the abi package then keeps its
+	// encoding in JSON and writes it only once.
+	Kept bool   `json:"-"`
+	JSON []byte `json:"-"`
 }
 
 // TLSClient names a client certificate and its private key, each either

@@ -101,6 +101,7 @@ func statusError(resp *httpmsg.Response, b *body, now time.Time) *Error {
 // servers send, form-encoded.
 type body struct {
 	json    jsonlite.Object // read in place, without a map: the fetch path
+	checked bool            // json's values were read by jsonlite (see jsonlite.Unquote)
 	form    url.Values
 	parsed  bool // json or form holds the fields
 	badJSON bool // meant to be JSON but not a JSON object
@@ -118,7 +119,7 @@ func decodeBody(resp *httpmsg.Response, members jsonlite.Object) (b body) {
 	case b.empty:
 	case mt == "application/json" || strings.HasSuffix(mt, "+json") || text[0] == '{':
 		// The '{' test catches JSON sent as text/plain or without a type.
-		b.json, b.badJSON = decodeJSON(text, members)
+		b.json, b.checked, b.badJSON = decodeJSON(text, members)
 		b.parsed = !b.badJSON
 	case !b.html:
 		b.form = decodeForm(text)
@@ -127,21 +128,22 @@ func decodeBody(resp *httpmsg.Response, members jsonlite.Object) (b body) {
 	return b
 }
 
-// decodeJSON reads a JSON object's members; bad is set for anything else.
-func decodeJSON(text string, members jsonlite.Object) (o jsonlite.Object, bad bool) {
+// decodeJSON reads a JSON object's members; bad is set for anything else,
+// checked when jsonlite read them.
+func decodeJSON(text string, members jsonlite.Object) (o jsonlite.Object, checked, bad bool) {
 	// jsonlite only reads the bytes it is given: text's are not copied.
 	if o, ok := jsonlite.AppendObject(members, unsafe.Slice(unsafe.StringData(text), len(text))); ok {
-		return o, false
+		return o, true, false
 	}
 	var m map[string]json.RawMessage
 	if err := json.Unmarshal([]byte(text), &m); err != nil || m == nil {
-		return nil, true
+		return nil, false, true
 	}
 	o = make(jsonlite.Object, 0, len(m))
 	for k, v := range m {
 		o = append(o, jsonlite.Member{Name: []byte(k), Raw: v})
 	}
-	return o, false
+	return o, false, false
 }
 
 // decodeForm accepts the body only if it has a token endpoint field, so
@@ -169,11 +171,17 @@ func (b *body) field(name string) (v string, present, isStr bool) {
 		return vs[0], true, true
 	}
 	raw, _ := b.json.Get(name)
-	raw = bytes.TrimSpace(raw)
+	if !b.checked {
+		raw = bytes.TrimSpace(raw)
+	}
 	if len(raw) == 0 || string(raw) == "null" {
 		return "", false, false
 	}
 	if raw[0] == '"' {
+		if b.checked {
+			// Checked once already: no need to step through it again.
+			return jsonlite.Unquote(raw), true, true
+		}
 		if s, ok := jsonlite.String(raw); ok {
 			return s, true, true
 		}
