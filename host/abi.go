@@ -149,6 +149,10 @@ type httpResponse struct {
 	Status int               `json:"status"`
 	Header map[string]string `json:"header,omitempty"`
 	Body   string            `json:"body,omitempty"`
+	// BodyBytes says the body is raw, sent after the call's JSON text
+	// (resumeHTTP).
+	BodyBytes int `json:"body_bytes,omitempty"`
+	raw       []byte
 }
 
 type httpFailure struct {

@@ -2,6 +2,7 @@ package abi
 
 import (
 	"encoding/json"
+	"errors"
 	"reflect"
 	"strings"
 
@@ -32,15 +33,48 @@ import (
 func decodeCall(in []byte, c *Call) error {
 	d := reader{jsonlite.Reader{S: in}}
 	if d.call(c) {
-		return nil
+		return attachBody(c, d.Rest())
 	}
 	// A Call of its own for encoding/json, which keeps whatever it is
 	// given on the heap: the fetch path's Call then stays on the stack.
 	slow := new(Call)
-	err := strictUnmarshal(in, slow)
+	text, rest := in, []byte(nil)
+	if end, ok := jsonlite.End(in); ok {
+		text, rest = in[:end], in[end:]
+	}
+	err := strictUnmarshal(text, slow)
 	*c = *slow
-	return err
+	if err != nil {
+		return err
+	}
+	return attachBody(c, rest)
 }
+
+// attachBody takes rest, what follows the call's JSON text, as the body
+// of its response when the response announced it with body_bytes (ABI.md,
+// "The body after the call"); otherwise only white space may follow.
+func attachBody(c *Call, rest []byte) error {
+	n := 0
+	if c.Response != nil {
+		n = c.Response.BodyBytes
+	}
+	if n == 0 {
+		if !(&jsonlite.Reader{S: rest}).Done() {
+			return errTrailing
+		}
+		return nil
+	}
+	if n < 0 || len(rest) != n || c.Response.Body != "" {
+		return errBodyBytes
+	}
+	c.Response.Body = string(rest)
+	return nil
+}
+
+var (
+	errTrailing  = errors.New("data after the call")
+	errBodyBytes = errors.New("body_bytes does not match")
+)
 
 // strictUnmarshal is json.Unmarshal into a Call that refuses unknown
 // members. (json.Decoder's DisallowUnknownFields would do it in one pass
@@ -126,7 +160,7 @@ func (d *reader) call(c *Call) bool {
 			return false
 		}
 		if end {
-			return d.Done()
+			return true // what follows is decodeCall's (attachBody)
 		}
 		switch string(name) {
 		case "op":
@@ -290,6 +324,11 @@ func (d *reader) response(r *httpmsg.Response) bool {
 			r.RawHeader, ok = d.StrObject()
 		case "body":
 			r.Body, ok = d.Str()
+		case "body_bytes":
+			var n uint64
+			n, ok = d.Uint()
+			ok = ok && n <= 1<<31-1
+			r.BodyBytes = int(n)
 		default:
 			ok = false
 		}

@@ -45,6 +45,10 @@ type Response struct {
 	Status int               `json:"status"`
 	Header map[string]string `json:"header,omitempty"`
 	Body   string            `json:"body,omitempty"`
+	// BodyBytes, instead of Body, says the body is the last BodyBytes
+	// bytes of the call, after its JSON text (ABI.md, "The body after the
+	// call"): it is then neither escaped by the host nor unescaped here.
+	BodyBytes int `json:"body_bytes,omitempty"`
 	// RawHeader, set instead of Header, is the header object as the call
 	// carried it (JSON text, escapes and all, checked by
 	// jsonlite.StrObject). A fetch reads two or three headers, so they are

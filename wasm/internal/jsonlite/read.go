@@ -20,6 +20,19 @@ type Reader struct {
 	i int
 }
 
+// Rest is what is left to read.
+func (d *Reader) Rest() []byte { return d.S[d.i:] }
+
+// End is where the JSON value text starts with ends; ok is false when it
+// does not start with a value jsonlite reads.
+func End(text []byte) (end int, ok bool) {
+	d := Reader{S: text}
+	if !d.skip(0) {
+		return 0, false
+	}
+	return d.i, true
+}
+
 // Done reports whether only white space is left.
 func (d *Reader) Done() bool {
 	d.ws()
