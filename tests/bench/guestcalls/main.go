@@ -1,5 +1,6 @@
 // Command guestcalls counts the module's function calls in one token fetch
-// (invalidate, token, resume with a canned 200), by function, with a
+// (invalidate, token, resume with a canned 200 as the Go host sends it,
+// the body after the call), by function, with a
 // wazero function listener: in wasm every call costs, so the count and
 // where it goes show what to cut. It needs a module with its name section
 // (built without -ldflags=-s; tests/bench/guestcalls.sh builds one).
@@ -75,7 +76,8 @@ func main() {
 		out := do([]byte(`{"op":"token","user":"svc"}`))
 		_, rest, _ := bytes.Cut(out, []byte(`"task":`))
 		task, _, _ := bytes.Cut(rest, []byte(","))
-		out = do([]byte(`{"op":"resume","task":` + string(task) + `,"response":{"status":200,"header":{"Cache-Control":"no-store","Content-Length":"104","Content-Type":"application/json","Date":"Mon, 07 Dec 2026 07:26:24 GMT"},"body":"{\"access_token\":\"bench-access-token-0123456789abcdefghijklmnopqrstuvwxyz-ABCDEFGH\",\"token_type\":\"Bearer\",\"expires_in\":3600}"}}`))
+		body := `{"access_token":"bench-access-token-0123456789abcdefghijklmnopqrstuvwxyz-ABCDEFGH","token_type":"Bearer","expires_in":3600}`
+		out = do([]byte(`{"op":"resume","task":` + string(task) + `,"response":{"status":200,"header":{"Cache-Control":"no-store","Content-Length":"104","Content-Type":"application/json","Date":"Mon, 07 Dec 2026 07:26:24 GMT"},"body_bytes":` + strconv.Itoa(len(body)) + `}}` + body))
 		if !bytes.HasPrefix(out, []byte(`{"result"`)) {
 			fmt.Fprintf(os.Stderr, "resume: %s\n", out)
 			os.Exit(1)
@@ -97,6 +99,7 @@ func main() {
 	}
 	sort.Slice(all, func(i, j int) bool { return all[i].n > all[j].n || all[i].n == all[j].n && all[i].name < all[j].name })
 	fmt.Printf("guest_calls_per_fetch %d calls\n", total)
+	fmt.Printf("guest_functions_per_fetch %d functions\n", len(all))
 	for i, f := range all {
 		if i == top {
 			break

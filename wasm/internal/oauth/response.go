@@ -366,6 +366,9 @@ func (b *body) scopes(requested []string) []string {
 // ParseFloat alone would also take "NaN", "Inf" and hex.
 func seconds(s string) (float64, bool) {
 	s = strings.TrimSpace(s)
+	if n, ok := smallUint(s); ok {
+		return float64(n), true // what nearly every server sends, without ParseFloat
+	}
 	if !isNumber(s) {
 		return 0, false
 	}
@@ -374,6 +377,22 @@ func seconds(s string) (float64, bool) {
 		return 0, false
 	}
 	return f, true
+}
+
+// smallUint reads 1 to 15 decimal digits without a leading zero, which
+// a float64 holds exactly.
+func smallUint(s string) (uint64, bool) {
+	if len(s) == 0 || len(s) > 15 || (s[0] == '0' && len(s) > 1) {
+		return 0, false
+	}
+	var n uint64
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return 0, false
+		}
+		n = n*10 + uint64(s[i]-'0')
+	}
+	return n, true
 }
 
 // isNumber matches -?digits(.digits)?([eE][+-]?digits)?
@@ -444,6 +463,9 @@ func typeName(tt, at string) string {
 
 // looksHTML spots error pages served without a text/html type.
 func looksHTML(text string) bool {
+	if text == "" || text[0] != '<' {
+		return false // a JSON or form body, without lowering its start
+	}
 	head := strings.ToLower(text[:min(len(text), 16)])
 	for _, p := range []string{"<!doctype html", "<html", "<head", "<body"} {
 		if strings.HasPrefix(head, p) {
