@@ -94,27 +94,40 @@ func strictUnmarshal(in []byte, c *Call) error {
 // does not declare, looking into members that are structs themselves; ok
 // is false when there is none (a member may be named ""). Names match as
 // encoding/json matches them (case-insensitively).
-func unknownIn(in []byte, t reflect.Type) (name string, ok bool) {
-	members, ok := jsonlite.Members(in)
-	if !ok && json.Unmarshal(in, &members) != nil {
-		return "", false
-	}
-	for name, v := range members {
+func unknownIn(in []byte, t reflect.Type) (string, bool) {
+	unknown, found := "", false
+	check := func(name string, v []byte) {
+		if found {
+			return
+		}
 		f, ok := memberField(t, name)
 		if !ok {
-			return name, true
+			unknown, found = name, true
+			return
 		}
 		ft := f.Type
 		if ft.Kind() == reflect.Pointer {
 			ft = ft.Elem()
 		}
 		if ft.Kind() == reflect.Struct {
-			if inner, ok := unknownIn(v, ft); ok {
-				return inner, true
-			}
+			unknown, found = unknownIn(v, ft)
 		}
 	}
-	return "", false
+	// Every member, repeated ones too: encoding/json merges a repeated
+	// object into the first, so an unknown member in either counts.
+	if jsonlite.EachMember(in, check) {
+		return unknown, found
+	}
+	// What jsonlite does not read (invalid UTF-8, deep nesting): the last
+	// of repeated members only.
+	var members map[string]json.RawMessage
+	if json.Unmarshal(in, &members) != nil {
+		return "", false
+	}
+	for n, v := range members {
+		check(n, v)
+	}
+	return unknown, found
 }
 
 // memberField finds the field of t that encoding/json fills from member

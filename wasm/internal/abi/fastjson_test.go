@@ -45,7 +45,8 @@ var callSeeds = []string{
 	`[1,2]`,
 	``,
 	`{"op":"version","status":2147483648}`,
-	`{"":{}}`, // a member named "" is as unknown as any other
+	`{"":{}}`,                           // a member named "" is as unknown as any other
+	`{"response":{"":0},"response":{}}`, // and one in the first of repeated objects
 	// The body after the call (body_bytes).
 	`{"op":"resume","task":5,"response":{"status":200,"header":{"Content-Type":"application/json"},"body_bytes":27}}{"access_token":"a\u00e9"}` + "\n",
 	`{"op":"resume","task":5,"response":{"status":200,"body_bytes":3}} {}`,

@@ -18,6 +18,9 @@ import (
 type Reader struct {
 	S []byte
 	i int
+	// loose takes strings with invalid UTF-8 and values nested deeper
+	// than maxDepth, as encoding/json does (EachMember).
+	loose bool
 }
 
 // Rest is what is left to read.
@@ -370,7 +373,7 @@ func (d *Reader) skipStr() (escaped, ok bool) {
 			return false, false
 		default:
 			r, size := utf8.DecodeRune(s[i:])
-			if r == utf8.RuneError && size == 1 {
+			if r == utf8.RuneError && size == 1 && !d.loose {
 				return false, false
 			}
 			i += size
@@ -564,6 +567,33 @@ func Unquote(raw []byte) string {
 	return s
 }
 
+// EachMember calls f with each member of the JSON object text, in order
+// and repeated ones too (encoding/json merges those into one value, so a
+// check of what a call holds must see them all), its name decoded and its
+// value as raw JSON text; ok is false for anything but an object of valid
+// JSON values. It is for text encoding/json has taken: strings may hold
+// invalid UTF-8 and values nest as deep as encoding/json lets them.
+func EachMember(text []byte, f func(name string, raw []byte)) (ok bool) {
+	d := Reader{S: text, loose: true}
+	ok = d.Object(func(name []byte) bool {
+		key := string(name)
+		if bytes.IndexByte(name, '\\') >= 0 {
+			var ok bool
+			if key, ok = unescape(name); !ok {
+				return false
+			}
+		}
+		d.ws()
+		start := d.i
+		if !d.skip(0) {
+			return false
+		}
+		f(key, d.S[start:d.i])
+		return true
+	})
+	return ok && d.Done()
+}
+
 // String decodes raw, the text of a JSON string value.
 func String(raw []byte) (string, bool) {
 	d := Reader{S: raw}
@@ -574,7 +604,7 @@ func String(raw []byte) (string, bool) {
 // skip steps over one JSON value.
 func (d *Reader) skip(depth int) bool {
 	d.ws()
-	if d.i >= len(d.S) || depth > maxDepth {
+	if d.i >= len(d.S) || (depth > maxDepth && !d.loose) {
 		return false
 	}
 	switch c := d.S[d.i]; {
