@@ -21,6 +21,9 @@ type Reader struct {
 	// loose takes strings with invalid UTF-8 and values nested deeper
 	// than maxDepth, as encoding/json does (EachMember).
 	loose bool
+	// keyEscaped says the last name Key (or Member) read has escapes:
+	// the hot paths check it instead of searching the name again.
+	keyEscaped bool
 }
 
 // Rest is what is left to read.
@@ -166,7 +169,7 @@ func (d *Reader) StrObject() ([]byte, bool) {
 			return nil, false
 		case end:
 			return d.S[start:d.i], true
-		case !validEscapes(name):
+		case d.keyEscaped && !validEscapes(name):
 			return nil, false
 		}
 		d.ws()
@@ -198,7 +201,7 @@ func Lookup(obj []byte, name string) (string, bool) {
 		if _, ok := d.skipStr(); !ok {
 			break
 		}
-		if bytes.IndexByte(key, '\\') >= 0 {
+		if d.keyEscaped {
 			k, ok := unescape(key)
 			if !ok {
 				continue
@@ -281,9 +284,11 @@ func validEscapes(s []byte) bool {
 func (d *Reader) Key() ([]byte, bool) {
 	d.ws()
 	start := d.i
-	if _, ok := d.skipStr(); !ok {
+	escaped, ok := d.skipStr()
+	if !ok {
 		return nil, false
 	}
+	d.keyEscaped = escaped
 	return d.S[start+1 : d.i-1], true
 }
 
@@ -515,7 +520,7 @@ func AppendObject(o Object, text []byte) (Object, bool) {
 				return nil, false
 			}
 			return o, true
-		case bytes.IndexByte(name, '\\') >= 0:
+		case d.keyEscaped:
 			return nil, false
 		}
 		d.ws()
