@@ -27,17 +27,46 @@ import (
 // member is drift between these types and the module's, never a newer
 // module: it fails loudly instead of being dropped.
 func decodeAnswer(b []byte, v any) error {
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	err := dec.Decode(v)
-	if err == nil && dec.More() {
-		err = errors.New("data after the answer")
+	var err error
+	if strictFlags != nil {
+		err = json.UnmarshalWithOption(b, v, strictFlags)
+	} else {
+		dec := json.NewDecoder(bytes.NewReader(b))
+		dec.DisallowUnknownFields()
+		err = dec.Decode(v)
+		if err == nil && dec.More() {
+			err = errors.New("data after the answer")
+		}
 	}
 	if err != nil {
 		return fmt.Errorf("cctoken: the module's answer does not match this host's ABI types (%v); host/abi.go and wasm/internal must change together: rebuild with build.sh", err)
 	}
 	return nil
 }
+
+// strictFlags makes go-json's Unmarshal refuse unknown members as its
+// Decoder's DisallowUnknownFields does, without a Decoder (a stream
+// reader, buffers and a copy of the answer for each of a fetch's four
+// decodings). go-json has no option for it, so the flag is taken from a
+// Decoder and checked to work; nil falls back to the Decoder.
+var strictFlags = func() json.DecodeOptionFunc {
+	dec := json.NewDecoder(strings.NewReader("{}"))
+	dec.DisallowUnknownFields()
+	var flags json.DecodeOption
+	if dec.DecodeWithOption(&struct{}{}, func(o *json.DecodeOption) { flags = *o }) != nil {
+		return nil
+	}
+	f := func(o *json.DecodeOption) { o.Flags |= flags.Flags }
+	var probe struct {
+		A int `json:"a"`
+	}
+	if json.UnmarshalWithOption([]byte(`{"a":1,"b":2}`), &probe, f) == nil ||
+		json.UnmarshalWithOption([]byte(`{"a":1} {}`), &probe, f) == nil ||
+		json.UnmarshalWithOption([]byte(`{"a":2}`), &probe, f) != nil || probe.A != 2 {
+		return nil
+	}
+	return f
+}()
 
 type call struct {
 	Op       string            `json:"op"`
@@ -149,6 +178,10 @@ type httpResponse struct {
 	Status int               `json:"status"`
 	Header map[string]string `json:"header,omitempty"`
 	Body   string            `json:"body,omitempty"`
+	// BodyBytes says the body is raw, sent after the call's JSON text
+	// (resumeHTTP).
+	BodyBytes int `json:"body_bytes,omitempty"`
+	raw       []byte
 }
 
 type httpFailure struct {

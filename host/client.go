@@ -445,7 +445,7 @@ func (c *Client) run(ctx context.Context, req call, out any) error {
 		switch {
 		case a.HTTP != nil:
 			resp, failure := c.perform(ctx, a.HTTP)
-			a, err = c.inst.do(ctx, call{Op: "resume", Task: a.Task, Response: resp, Failure: failure})
+			a, err = c.inst.resumeHTTP(ctx, a.Task, resp, failure)
 		case a.Env != nil:
 			env := make(map[string]string, len(a.Env))
 			for _, name := range a.Env {

@@ -29,6 +29,15 @@ type codec struct {
 var codecs = []codec{
 	{"encoding_json", json.Marshal, json.Unmarshal},
 	{"go_json", gojson.Marshal, gojson.Unmarshal},
+	// decodeAnswer refuses unknown members: through go-json's Decoder, as
+	// it did, and through Unmarshal with the Decoder's flag, as it does.
+	{"go_json_strict_decoder", gojson.Marshal, func(b []byte, v any) error {
+		saved := strictFlags
+		strictFlags = nil
+		defer func() { strictFlags = saved }()
+		return decodeAnswer(b, v)
+	}},
+	{"go_json_strict_unmarshal", gojson.Marshal, decodeAnswer},
 }
 
 func BenchmarkCodec(b *testing.B) {

@@ -63,7 +63,7 @@ func (c *Client) perform(ctx context.Context, r *httpRequest) (*httpResponse, *h
 	for k, vs := range resp.Header {
 		h[k] = strings.Join(vs, ", ")
 	}
-	return &httpResponse{Status: resp.StatusCode, Header: h, Body: string(body)}, nil
+	return &httpResponse{Status: resp.StatusCode, Header: h, BodyBytes: len(body), raw: body}, nil
 }
 
 // failureOf classifies a transport error without passing its text on when

@@ -133,6 +133,11 @@ func (in *instance) do(ctx context.Context, c call) (*answer, error) {
 	if err != nil {
 		return nil, err
 	}
+	return in.send(ctx, body)
+}
+
+// send runs the call body holds and decodes its answer.
+func (in *instance) send(ctx context.Context, body []byte) (*answer, error) {
 	in.mu.Lock()
 	defer in.mu.Unlock()
 	if in.closed {

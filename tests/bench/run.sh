@@ -122,6 +122,11 @@ fig token_fetch_cpu_ratio_vs_x_oauth2 "$(ratio "$a" "$b")" ratio
 g=$(bench "$s" TokenFetch/guest_abi_only cpu-ns/op)
 fig token_fetch_guest_abi_only_cpu_ns "$g" ns/op
 fig token_fetch_guest_abi_only_cpu_share_of_x_oauth2 "$(ratio "$g" "$b")" ratio
+# The same three calls as the Go host sends them: the body after the
+# resume call's JSON text (ABI.md, "The body after the call").
+g=$(bench "$s" TokenFetch/guest_abi_only_body_after cpu-ns/op)
+fig token_fetch_guest_abi_only_body_after_cpu_ns "$g" ns/op
+fig token_fetch_guest_abi_only_body_after_cpu_share_of_x_oauth2 "$(ratio "$g" "$b")" ratio
 fig token_fetch_bare_http_cpu_ns "$(bench "$s" TokenFetch/bare_http_post cpu-ns/op)" ns/op
 
 # The host's JSON per fetch: encoding/json against goccy/go-json.

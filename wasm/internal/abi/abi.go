@@ -114,6 +114,10 @@ func (d *Dispatcher) answer(in []byte) (a Answer) {
 			return Answer{Error: &engine.Error{Code: engine.CodeBadRequest, Field: u.name,
 				Message: "the call has a member this module does not know: " + strconv.Quote(u.name) + "; the host and the module disagree on the ABI (see ABI.md): use the module built with this host"}}
 		}
+		if err == errBodyBytes {
+			return Answer{Error: &engine.Error{Code: engine.CodeBadRequest, Field: "body_bytes",
+				Message: "response.body_bytes must be the number of bytes after the call's JSON text, the response body, and the response then has no \"body\"; see ABI.md"}}
+		}
 		return badRequest("the call is not a JSON object of the documented form; see ABI.md")
 	}
 	e := d.Engine

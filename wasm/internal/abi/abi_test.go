@@ -2,6 +2,7 @@ package abi
 
 import (
 	"encoding/json"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -160,5 +161,53 @@ func TestKeboola(t *testing.T) {
 	out = call(t, d, `{"op":"convert","text":`+quote(presetDoc)+`}`)
 	if e, _ := out["error"].(map[string]any); e == nil || e["code"] != "invalid_preset" || !strings.Contains(e["message"].(string), "already a cctoken preset") {
 		t.Errorf("convert of a preset: %v", out)
+	}
+}
+
+// A resume whose body follows the call's JSON text (body_bytes) is the
+// same fetch as one with the body inside it; a body_bytes that does not
+// match what follows is a bad_request naming body_bytes.
+func TestResumeBodyAfterCall(t *testing.T) {
+	const body = `{"access_token":"t\"x","token_type":"Bearer","expires_in":60}`
+	for _, c := range []struct {
+		name, tail string
+		n          int
+		want       string // the access token, or the error's field
+	}{
+		{"body after", body, len(body), `t"x`},
+		{"too short", body[1:], len(body), "body_bytes"},
+		{"too long", body + " ", len(body), "body_bytes"},
+		{"nothing after", "", len(body), "body_bytes"},
+		{"no body_bytes", body, 0, ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			d := New()
+			call(t, d, `{"op":"load","text":`+quote(presetDoc)+`}`)
+			if out := call(t, d, `{"op":"token","user":"u"}`); out["task"] != 1.0 {
+				t.Fatalf("token: %v", out)
+			}
+			resume := `{"op":"resume","task":1,"response":{"status":200,"header":{"Content-Type":"application/json"}`
+			if c.n > 0 {
+				resume += `,"body_bytes":` + strconv.Itoa(c.n)
+			}
+			resume += `}}` + c.tail
+			var out struct {
+				Result struct {
+					AccessToken string `json:"access_token"`
+				}
+				Error struct{ Code, Field string }
+			}
+			if err := json.Unmarshal(d.Handle([]byte(resume)), &out); err != nil {
+				t.Fatal(err)
+			}
+			switch {
+			case c.want == `t"x`:
+				if out.Result.AccessToken != c.want {
+					t.Fatalf("got %+v, want the token", out)
+				}
+			case out.Error.Code != "bad_request" || out.Error.Field != c.want:
+				t.Fatalf("got %+v, want bad_request on %q", out, c.want)
+			}
+		})
 	}
 }

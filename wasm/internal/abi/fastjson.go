@@ -2,6 +2,7 @@ package abi
 
 import (
 	"encoding/json"
+	"errors"
 	"reflect"
 	"strings"
 
@@ -32,11 +33,48 @@ import (
 func decodeCall(in []byte, c *Call) error {
 	d := reader{jsonlite.Reader{S: in}}
 	if d.call(c) {
+		return attachBody(c, d.Rest())
+	}
+	// A Call of its own for encoding/json, which keeps whatever it is
+	// given on the heap: the fetch path's Call then stays on the stack.
+	slow := new(Call)
+	text, rest := in, []byte(nil)
+	if end, ok := jsonlite.End(in); ok {
+		text, rest = in[:end], in[end:]
+	}
+	err := strictUnmarshal(text, slow)
+	*c = *slow
+	if err != nil {
+		return err
+	}
+	return attachBody(c, rest)
+}
+
+// attachBody takes rest, what follows the call's JSON text, as the body
+// of its response when the response announced it with body_bytes (ABI.md,
+// "The body after the call"); otherwise only white space may follow.
+func attachBody(c *Call, rest []byte) error {
+	n := 0
+	if c.Response != nil {
+		n = c.Response.BodyBytes
+	}
+	if n == 0 {
+		if !(&jsonlite.Reader{S: rest}).Done() {
+			return errTrailing
+		}
 		return nil
 	}
-	*c = Call{}
-	return strictUnmarshal(in, c)
+	if n < 0 || len(rest) != n || c.Response.Body != "" {
+		return errBodyBytes
+	}
+	c.Response.Body = string(rest)
+	return nil
 }
+
+var (
+	errTrailing  = errors.New("data after the call")
+	errBodyBytes = errors.New("body_bytes does not match")
+)
 
 // strictUnmarshal is json.Unmarshal into a Call that refuses unknown
 // members. (json.Decoder's DisallowUnknownFields would do it in one pass
@@ -46,36 +84,50 @@ func strictUnmarshal(in []byte, c *Call) error {
 	if err := json.Unmarshal(in, c); err != nil {
 		return err
 	}
-	if name := unknownIn(in, reflect.TypeOf(c).Elem()); name != "" {
+	if name, ok := unknownIn(in, reflect.TypeOf(c).Elem()); ok {
 		return &unknownMember{name: name}
 	}
 	return nil
 }
 
 // unknownIn is the first member of the JSON object in that struct type t
-// does not declare, looking into members that are structs themselves, or
-// "". Names match as encoding/json matches them (case-insensitively).
-func unknownIn(in []byte, t reflect.Type) string {
-	members, ok := jsonlite.Members(in)
-	if !ok && json.Unmarshal(in, &members) != nil {
-		return ""
-	}
-	for name, v := range members {
+// does not declare, looking into members that are structs themselves; ok
+// is false when there is none (a member may be named ""). Names match as
+// encoding/json matches them (case-insensitively).
+func unknownIn(in []byte, t reflect.Type) (string, bool) {
+	unknown, found := "", false
+	check := func(name string, v []byte) {
+		if found {
+			return
+		}
 		f, ok := memberField(t, name)
 		if !ok {
-			return name
+			unknown, found = name, true
+			return
 		}
 		ft := f.Type
 		if ft.Kind() == reflect.Pointer {
 			ft = ft.Elem()
 		}
 		if ft.Kind() == reflect.Struct {
-			if inner := unknownIn(v, ft); inner != "" {
-				return inner
-			}
+			unknown, found = unknownIn(v, ft)
 		}
 	}
-	return ""
+	// Every member, repeated ones too: encoding/json merges a repeated
+	// object into the first, so an unknown member in either counts.
+	if jsonlite.EachMember(in, check) {
+		return unknown, found
+	}
+	// What jsonlite does not read (invalid UTF-8, deep nesting): the last
+	// of repeated members only.
+	var members map[string]json.RawMessage
+	if json.Unmarshal(in, &members) != nil {
+		return "", false
+	}
+	for n, v := range members {
+		check(n, v)
+	}
+	return unknown, found
 }
 
 // memberField finds the field of t that encoding/json fills from member
@@ -121,7 +173,7 @@ func (d *reader) call(c *Call) bool {
 			return false
 		}
 		if end {
-			return d.Done()
+			return true // what follows is decodeCall's (attachBody)
 		}
 		switch string(name) {
 		case "op":
@@ -279,12 +331,17 @@ func (d *reader) response(r *httpmsg.Response) bool {
 			ok = ok && n <= 1<<31-1
 			r.Status = int(n)
 		case "header":
-			if r.Header != nil {
+			if r.RawHeader != nil {
 				return false
 			}
-			r.Header, ok = d.StrMap()
+			r.RawHeader, ok = d.StrObject()
 		case "body":
 			r.Body, ok = d.Str()
+		case "body_bytes":
+			var n uint64
+			n, ok = d.Uint()
+			ok = ok && n <= 1<<31-1
+			r.BodyBytes = int(n)
 		default:
 			ok = false
 		}

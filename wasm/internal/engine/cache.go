@@ -64,8 +64,10 @@ func (e *entry) result(a *preset.Account) TokenResult {
 // user's own headers and its cookies.
 func requestHeaders(t *oauth.Token, a *preset.Account) map[string]string {
 	h := make(map[string]string, len(a.Headers)+2)
-	for k, v := range a.Headers {
-		h[k] = v // already canonical: the preset loader does that
+	if len(a.Headers) > 0 {
+		for k, v := range a.Headers {
+			h[k] = v // already canonical: the preset loader does that
+		}
 	}
 	h["Authorization"] = t.TokenType + " " + t.AccessToken
 	if len(a.Cookies) > 0 {

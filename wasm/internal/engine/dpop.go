@@ -92,9 +92,8 @@ func (e *Engine) signWith(tr TokenResult, method, rawURL string) (SignResult, *E
 func (e *Engine) then(s Step, f func(TokenResult) Step) Step {
 	switch {
 	case s.Task != 0:
-		t := e.tasks[s.Task]
-		next := t.resume
-		t.resume = func(in Input) Step { return e.then(next(in), f) }
+		next := e.tasks[s.Task]
+		e.tasks[s.Task] = func(in Input) Step { return e.then(next(in), f) }
 		return s
 	case s.Result != nil:
 		if tr, ok := s.Result.(TokenResult); ok {

@@ -31,7 +31,7 @@ type Engine struct {
 	accounts map[string]*preset.Account
 	order    []string
 	cache    map[string]*entry
-	tasks    map[uint64]*task
+	tasks    map[uint64]func(Input) Step // what each waiting task does with its input
 	next     uint64
 	// Discovered authorization server metadata per issuer, and issuers
 	// whose metadata server asked to wait (see discovery.go).
@@ -56,7 +56,7 @@ func New(now func() time.Time) *Engine {
 	if now == nil {
 		now = time.Now
 	}
-	return &Engine{now: now, random: rand.Reader, cache: map[string]*entry{}, tasks: map[uint64]*task{},
+	return &Engine{now: now, random: rand.Reader, cache: map[string]*entry{}, tasks: map[uint64]func(Input) Step{},
 		meta: map[string]*metadata{}, metaFail: map[string]*metaFailure{},
 		dpopKeys: map[string]*jose.Key{}, nonces: map[string]string{},
 		keys: map[string]string{}, reqs: map[string]*httpmsg.Request{}}
@@ -85,25 +85,21 @@ type Input struct {
 	File     *FileReply
 }
 
-type task struct {
-	resume func(Input) Step
-}
-
 func (e *Engine) wait(s Step, resume func(Input) Step) Step {
 	e.next++
-	e.tasks[e.next] = &task{resume: resume}
+	e.tasks[e.next] = resume
 	s.Task = e.next
 	return s
 }
 
 // Resume continues the task with the host's answer.
 func (e *Engine) Resume(id uint64, in Input) Step {
-	t, ok := e.tasks[id]
+	resume, ok := e.tasks[id]
 	if !ok {
 		return fail(&Error{Code: CodeUnknownTask, Message: "no task is waiting with this id; each task can be resumed once"})
 	}
 	delete(e.tasks, id)
-	return t.resume(in)
+	return resume(in)
 }
 
 // Pending is the number of tasks waiting for the host.
@@ -299,6 +295,7 @@ func (e *Engine) requestToken(acct *preset.Account, key string, now time.Time, r
 		}
 		httpReq = &r
 		if fixedRequest(acct) && e.accounts[acct.Username] == acct {
+			httpReq.Kept = true // never changed from here on
 			e.reqs[key] = httpReq
 		}
 	}

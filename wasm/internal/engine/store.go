@@ -388,12 +388,11 @@ func (e *Engine) finally(s Step, after func(Step) Step) Step {
 	if s.Task == 0 {
 		return after(s)
 	}
-	t := e.tasks[s.Task]
-	if t == nil {
+	inner := e.tasks[s.Task]
+	if inner == nil {
 		return after(s)
 	}
-	inner := t.resume
-	t.resume = func(in Input) Step { return e.finally(inner(in), after) }
+	e.tasks[s.Task] = func(in Input) Step { return e.finally(inner(in), after) }
 	return s
 }
 
@@ -440,7 +439,7 @@ func (e *Engine) carryOver(old map[string]*preset.Account, oldCache map[string]*
 // discovered endpoint and method) may be cached for cur: same account in
 // the same load or a load that left it unchanged.
 func sameCredentials(cur, acct *preset.Account) bool {
-	return cur.ClientID == acct.ClientID && cur.ClientSecret == acct.ClientSecret &&
+	return cur == acct || cur.ClientID == acct.ClientID && cur.ClientSecret == acct.ClientSecret &&
 		cur.PrivateKeyText() == acct.PrivateKeyText() && sameTLSClient(cur.TLSClient, acct.TLSClient) &&
 		cur.Issuer == acct.Issuer && (cur.TokenURL == "" || cur.TokenURL == acct.TokenURL)
 }

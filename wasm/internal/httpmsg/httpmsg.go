@@ -4,7 +4,11 @@
 // lets the module build for wasip1 without pulling in a network stack.
 package httpmsg
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/cctoken/cctoken/wasm/internal/jsonlite"
+)
 
 // Request is what the module asks the host to send. Header keys are in
 // canonical form; each header has one value.
@@ -16,6 +20,11 @@ type Request struct {
 	// TLSClient is the client certificate to present in the TLS handshake
 	// (RFC 8705 mutual TLS); nil for none.
 	TLSClient *TLSClient `json:"tls_client,omitempty"`
+	// Kept marks a request the engine sends again unchanged for every
+	// fetch of a user until the next load; the abi package then keeps its
+	// encoding in JSON and writes it only once.
+	Kept bool   `json:"-"`
+	JSON []byte `json:"-"`
 }
 
 // TLSClient names a client certificate and its private key, each either
@@ -36,10 +45,25 @@ type Response struct {
 	Status int               `json:"status"`
 	Header map[string]string `json:"header,omitempty"`
 	Body   string            `json:"body,omitempty"`
+	// BodyBytes, instead of Body, says the body is the last BodyBytes
+	// bytes of the call, after its JSON text (ABI.md, "The body after the
+	// call"): it is then neither escaped by the host nor unescaped here.
+	BodyBytes int `json:"body_bytes,omitempty"`
+	// RawHeader, set instead of Header, is the header object as the call
+	// carried it (JSON text, escapes and all, checked by
+	// jsonlite.StrObject). A fetch reads two or three headers, so they are
+	// looked up in the text (Get) instead of each being copied into a
+	// map. It points into the call, so it is valid only while the call
+	// runs: nothing may keep a Response beyond that.
+	RawHeader []byte `json:"-"`
 }
 
 // Get returns the value of header name, matched case-insensitively.
 func (r *Response) Get(name string) string {
+	if r.RawHeader != nil && r.Header == nil {
+		v, _ := jsonlite.Lookup(r.RawHeader, name)
+		return v
+	}
 	if v, ok := r.Header[name]; ok {
 		return v
 	}

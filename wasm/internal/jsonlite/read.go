@@ -18,6 +18,25 @@ import (
 type Reader struct {
 	S []byte
 	i int
+	// loose takes strings with invalid UTF-8 and values nested deeper
+	// than maxDepth, as encoding/json does (EachMember).
+	loose bool
+	// keyEscaped says the last name Key (or Member) read has escapes:
+	// the hot paths check it instead of searching the name again.
+	keyEscaped bool
+}
+
+// Rest is what is left to read.
+func (d *Reader) Rest() []byte { return d.S[d.i:] }
+
+// End is where the JSON value text starts with ends; ok is false when it
+// does not start with a value jsonlite reads.
+func End(text []byte) (end int, ok bool) {
+	d := Reader{S: text}
+	if !d.skip(0) {
+		return 0, false
+	}
+	return d.i, true
 }
 
 // Done reports whether only white space is left.
@@ -134,14 +153,142 @@ func (d *Reader) StrMap() (map[string]string, bool) {
 	}
 }
 
+// StrObject steps over an object whose values are all strings, checked
+// as StrMap checks them, and returns its text without copying anything or
+// making a map: the header of a token response, of which the module
+// reads one or two members (Lookup).
+func (d *Reader) StrObject() ([]byte, bool) {
+	if !d.Byte('{') {
+		return nil, false
+	}
+	start := d.i - 1
+	for first := true; ; first = false {
+		name, end, ok := d.Member(first)
+		switch {
+		case !ok:
+			return nil, false
+		case end:
+			return d.S[start:d.i], true
+		case d.keyEscaped && !validEscapes(name):
+			return nil, false
+		}
+		d.ws()
+		vstart := d.i
+		escaped, ok := d.skipStr()
+		if !ok || (escaped && !validEscapes(d.S[vstart+1:d.i-1])) {
+			return nil, false
+		}
+	}
+}
+
+// Lookup returns the value of member name of obj, an object StrObject
+// returned: the last member named exactly name (as encoding/json keeps
+// the last of repeated members), else the first whose name matches name
+// case-insensitively, as a header is looked up.
+func Lookup(obj []byte, name string) (string, bool) {
+	d := Reader{S: obj}
+	if !d.Byte('{') {
+		return "", false
+	}
+	var exact, folded []byte
+	for first := true; ; first = false {
+		key, end, ok := d.Member(first)
+		if !ok || end {
+			break
+		}
+		d.ws()
+		start := d.i
+		if _, ok := d.skipStr(); !ok {
+			break
+		}
+		if d.keyEscaped {
+			k, ok := unescape(key)
+			if !ok {
+				continue
+			}
+			key = []byte(k)
+		}
+		switch {
+		case string(key) == name:
+			exact = d.S[start:d.i]
+		case folded == nil && foldEqual(key, name):
+			folded = d.S[start:d.i]
+		}
+	}
+	if exact == nil {
+		exact = folded
+	}
+	if exact == nil {
+		return "", false
+	}
+	return String(exact)
+}
+
+// foldEqual is strings.EqualFold without converting b.
+func foldEqual(b []byte, s string) bool {
+	if len(b) != len(s) {
+		// Only a non-ASCII letter can match one of another length
+		// (the Kelvin sign and k).
+		return (!ascii(b) || !ascii(s)) && strings.EqualFold(string(b), s)
+	}
+	for i := 0; i < len(b); i++ {
+		x, y := b[i], s[i]
+		if x >= utf8.RuneSelf || y >= utf8.RuneSelf {
+			return strings.EqualFold(string(b), s)
+		}
+		if x != y && (x|0x20 != y|0x20 || x|0x20 < 'a' || x|0x20 > 'z') {
+			return false
+		}
+	}
+	return true
+}
+
+func ascii[T string | []byte](b T) bool {
+	for i := 0; i < len(b); i++ {
+		if b[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
+// validEscapes reports whether every escape in s, the inside of a JSON
+// string, is one unescape decodes.
+func validEscapes(s []byte) bool {
+	for i := bytes.IndexByte(s, '\\'); i >= 0; {
+		if i+1 >= len(s) {
+			return false
+		}
+		switch s[i+1] {
+		case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+			i += 2
+		case 'u':
+			if hex4(s[i+2:]) < 0 {
+				return false
+			}
+			i += 6
+		default:
+			return false
+		}
+		j := bytes.IndexByte(s[i:], '\\')
+		if j < 0 {
+			return true
+		}
+		i += j
+	}
+	return true
+}
+
 // Key reads a string and returns it as it stands, escapes and all (see
 // Object), without copying it. It takes what Str takes.
 func (d *Reader) Key() ([]byte, bool) {
 	d.ws()
 	start := d.i
-	if _, ok := d.skipStr(); !ok {
+	escaped, ok := d.skipStr()
+	if !ok {
 		return nil, false
 	}
+	d.keyEscaped = escaped
 	return d.S[start+1 : d.i-1], true
 }
 
@@ -211,29 +358,42 @@ func (d *Reader) skipStr() (escaped, ok bool) {
 	if !d.Byte('"') {
 		return false, false
 	}
-	for d.i < len(d.S) {
-		c := d.S[d.i]
+	// In locals, and one table look-up a plain byte: the loop every byte
+	// of a fetch's calls and token response goes through.
+	s, i := d.S, d.i
+	for i < len(s) {
+		c := s[i]
+		if plain[c] {
+			i++
+			continue
+		}
 		switch {
 		case c == '"':
-			d.i++
+			d.i = i + 1
 			return escaped, true
 		case c == '\\':
 			escaped = true
-			d.i += 2
+			i += 2
 		case c < 0x20:
 			return false, false
-		case c >= utf8.RuneSelf:
-			r, size := utf8.DecodeRune(d.S[d.i:])
-			if r == utf8.RuneError && size == 1 {
+		default:
+			r, size := utf8.DecodeRune(s[i:])
+			if r == utf8.RuneError && size == 1 && !d.loose {
 				return false, false
 			}
-			d.i += size
-		default:
-			d.i++
+			i += size
 		}
 	}
 	return false, false
 }
+
+// plain marks the bytes that stand for themselves inside a JSON string.
+var plain = func() (t [256]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
 
 // unescape decodes the inside of a JSON string that has escapes; the
 // caller has checked everything but the escapes themselves.
@@ -360,7 +520,7 @@ func AppendObject(o Object, text []byte) (Object, bool) {
 				return nil, false
 			}
 			return o, true
-		case bytes.IndexByte(name, '\\') >= 0:
+		case d.keyEscaped:
 			return nil, false
 		}
 		d.ws()
@@ -400,6 +560,45 @@ func Members(text []byte) (m map[string]json.RawMessage, ok bool) {
 	return m, true
 }
 
+// Unquote decodes raw, the text of a string value that AppendObject
+// returned (and so checked already): a string without escapes is taken as
+// it is, without stepping through it again.
+func Unquote(raw []byte) string {
+	in := raw[1 : len(raw)-1]
+	if bytes.IndexByte(in, '\\') < 0 {
+		return string(in)
+	}
+	s, _ := unescape(in)
+	return s
+}
+
+// EachMember calls f with each member of the JSON object text, in order
+// and repeated ones too (encoding/json merges those into one value, so a
+// check of what a call holds must see them all), its name decoded and its
+// value as raw JSON text; ok is false for anything but an object of valid
+// JSON values. It is for text encoding/json has taken: strings may hold
+// invalid UTF-8 and values nest as deep as encoding/json lets them.
+func EachMember(text []byte, f func(name string, raw []byte)) (ok bool) {
+	d := Reader{S: text, loose: true}
+	ok = d.Object(func(name []byte) bool {
+		key := string(name)
+		if bytes.IndexByte(name, '\\') >= 0 {
+			var ok bool
+			if key, ok = unescape(name); !ok {
+				return false
+			}
+		}
+		d.ws()
+		start := d.i
+		if !d.skip(0) {
+			return false
+		}
+		f(key, d.S[start:d.i])
+		return true
+	})
+	return ok && d.Done()
+}
+
 // String decodes raw, the text of a JSON string value.
 func String(raw []byte) (string, bool) {
 	d := Reader{S: raw}
@@ -410,13 +609,14 @@ func String(raw []byte) (string, bool) {
 // skip steps over one JSON value.
 func (d *Reader) skip(depth int) bool {
 	d.ws()
-	if d.i >= len(d.S) || depth > maxDepth {
+	if d.i >= len(d.S) || (depth > maxDepth && !d.loose) {
 		return false
 	}
 	switch c := d.S[d.i]; {
 	case c == '"':
-		_, ok := d.Str()
-		return ok
+		start := d.i
+		escaped, ok := d.skipStr()
+		return ok && (!escaped || validEscapes(d.S[start+1:d.i-1]))
 	case c == '{':
 		return d.Object(func([]byte) bool { return d.skip(depth + 1) })
 	case c == '[':

@@ -30,6 +30,11 @@ var seeds = []string{
 	`{"a":"\x"}`,
 	`{"a":"\u12"}`,
 	`"{\"access_token\":\"t\",\"expires_in\":3600}"`,
+	// Headers: objects of strings (StrObject, Lookup).
+	`{"Content-Type":"application/json","DPoP-Nonce":"n\u0031","X-\u0041":"1","x-a":"2"}`,
+	`{"a":"1","a":"2","A":"3"}`,
+	`{"a":"\q"}`,
+	`{"a\q":"1"}`,
 }
 
 func TestMembersMatchesEncodingJSON(t *testing.T) {
@@ -82,10 +87,54 @@ func check(t *testing.T, in []byte) {
 			t.Fatalf("%q: ReadObject missed members", in)
 		}
 	}
+	d := Reader{S: in}
+	if obj, ok := d.StrObject(); ok && d.Done() {
+		var want map[string]string
+		if err := json.Unmarshal(in, &want); err != nil {
+			t.Fatalf("%q: StrObject took what encoding/json refuses: %v", in, err)
+		}
+		for k, v := range want {
+			if got, ok := Lookup(obj, k); !ok || got != v {
+				t.Fatalf("%q: Lookup(%q) = %q, %v; encoding/json %q", in, k, got, ok, v)
+			}
+		}
+		d = Reader{S: in}
+		if m, ok := d.StrMap(); !ok || !reflect.DeepEqual(m, want) {
+			t.Fatalf("%q: StrMap %q, %v; encoding/json %q", in, m, ok, want)
+		}
+	}
 	if s, ok := String(in); ok {
 		var w string
 		if err := json.Unmarshal(in, &w); err != nil || w != s {
 			t.Fatalf("%q: String %q, encoding/json %q (%v)", in, s, w, err)
+		}
+	}
+}
+
+// Lookup finds a header as a map and Response.Get did: the exact name
+// first (the last of repeated ones), else any case of it.
+func TestLookup(t *testing.T) {
+	const obj = `{"Content-Type":"a","content-type":"b","DPoP-Nonce":"n","X-\u00e9":"e","X-Dup":"1","X-Dup":"2","K":"kelvin"}`
+	for _, c := range []struct {
+		name, want string
+		ok         bool
+	}{
+		{"Content-Type", "a", true},
+		{"content-type", "b", true},
+		{"CONTENT-TYPE", "a", true}, // the first of the others
+		{"dpop-nonce", "n", true},
+		{"X-\u00e9", "e", true},
+		{"x-\u00c9", "e", true},
+		{"X-Dup", "2", true},
+		{"x-dup", "1", true},
+		{"\u212a", "kelvin", true}, // Kelvin sign, K in any case
+		{"Retry-After", "", false},
+		{"", "", false},
+	} {
+		name, _ := String([]byte(`"` + c.name + `"`))
+		got, ok := Lookup([]byte(obj), name)
+		if got != c.want || ok != c.ok {
+			t.Errorf("Lookup(%q) = %q, %v; want %q, %v", name, got, ok, c.want, c.ok)
 		}
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/cctoken/cctoken/wasm/internal/httpmsg"
 	"github.com/cctoken/cctoken/wasm/internal/jsonlite"
@@ -55,9 +56,12 @@ func ParseTokenResponseDPoP(resp *httpmsg.Response, requested []string, now time
 	if resp == nil {
 		return nil, &Error{Code: CodeInvalidResponse, Message: "the token endpoint gave no response"}
 	}
-	b := decodeBody(resp)
+	// On the stack, with the members it reads: a body holding its own
+	// members, or filled through a pointer, would be moved to the heap.
+	var members [8]jsonlite.Member
+	b := decodeBody(resp, members[:0])
 	if resp.Status < 200 || resp.Status > 299 {
-		return nil, statusError(resp, b, now)
+		return nil, statusError(resp, &b, now)
 	}
 	if defaultTTL <= 0 {
 		defaultTTL = preset.DefaultTTL
@@ -96,8 +100,8 @@ func statusError(resp *httpmsg.Response, b *body, now time.Time) *Error {
 // body is the decoded answer: JSON (§5.1) or, as GitHub and some older
 // servers send, form-encoded.
 type body struct {
-	json    jsonlite.Object    // read in place, without a map: the fetch path
-	members [8]jsonlite.Member // json's first members, saving an allocation
+	json    jsonlite.Object // read in place, without a map: the fetch path
+	checked bool            // json's values were read by jsonlite (see jsonlite.Unquote)
 	form    url.Values
 	parsed  bool // json or form holds the fields
 	badJSON bool // meant to be JSON but not a JSON object
@@ -105,8 +109,7 @@ type body struct {
 	empty   bool
 }
 
-func decodeBody(resp *httpmsg.Response) *body {
-	b := &body{}
+func decodeBody(resp *httpmsg.Response, members jsonlite.Object) (b body) {
 	text := strings.TrimSpace(strings.TrimPrefix(resp.Body, "\ufeff"))
 	mt, _, _ := strings.Cut(resp.Get("Content-Type"), ";")
 	mt = strings.ToLower(strings.TrimSpace(mt))
@@ -116,41 +119,44 @@ func decodeBody(resp *httpmsg.Response) *body {
 	case b.empty:
 	case mt == "application/json" || strings.HasSuffix(mt, "+json") || text[0] == '{':
 		// The '{' test catches JSON sent as text/plain or without a type.
-		b.decodeJSON(text)
+		b.json, b.checked, b.badJSON = decodeJSON(text, members)
+		b.parsed = !b.badJSON
 	case !b.html:
-		b.decodeForm(text)
+		b.form = decodeForm(text)
+		b.parsed = b.form != nil
 	}
 	return b
 }
 
-func (b *body) decodeJSON(text string) {
-	if o, ok := jsonlite.AppendObject(b.members[:0], []byte(text)); ok {
-		b.json, b.parsed = o, true
-		return
+// decodeJSON reads a JSON object's members; bad is set for anything else,
+// checked when jsonlite read them.
+func decodeJSON(text string, members jsonlite.Object) (o jsonlite.Object, checked, bad bool) {
+	// jsonlite only reads the bytes it is given: text's are not copied.
+	if o, ok := jsonlite.AppendObject(members, unsafe.Slice(unsafe.StringData(text), len(text))); ok {
+		return o, true, false
 	}
 	var m map[string]json.RawMessage
 	if err := json.Unmarshal([]byte(text), &m); err != nil || m == nil {
-		b.badJSON = true
-		return
+		return nil, false, true
 	}
-	b.json = make(jsonlite.Object, 0, len(m))
+	o = make(jsonlite.Object, 0, len(m))
 	for k, v := range m {
-		b.json = append(b.json, jsonlite.Member{Name: []byte(k), Raw: v})
+		o = append(o, jsonlite.Member{Name: []byte(k), Raw: v})
 	}
-	b.parsed = true
+	return o, false, false
 }
 
 // decodeForm accepts the body only if it has a token endpoint field, so
 // plain text is not mistaken for a form with odd keys. Escaping errors are
 // tolerated: what did parse is kept.
-func (b *body) decodeForm(text string) {
+func decodeForm(text string) url.Values {
 	v, _ := url.ParseQuery(text)
 	for _, k := range []string{"access_token", "token_type", "error", "expires_in", "scope"} {
 		if _, ok := v[k]; ok {
-			b.form, b.parsed = v, true
-			return
+			return v
 		}
 	}
+	return nil
 }
 
 // field returns a top-level value. present is false when it is missing or
@@ -165,11 +171,17 @@ func (b *body) field(name string) (v string, present, isStr bool) {
 		return vs[0], true, true
 	}
 	raw, _ := b.json.Get(name)
-	raw = bytes.TrimSpace(raw)
+	if !b.checked {
+		raw = bytes.TrimSpace(raw)
+	}
 	if len(raw) == 0 || string(raw) == "null" {
 		return "", false, false
 	}
 	if raw[0] == '"' {
+		if b.checked {
+			// Checked once already: no need to step through it again.
+			return jsonlite.Unquote(raw), true, true
+		}
 		if s, ok := jsonlite.String(raw); ok {
 			return s, true, true
 		}
@@ -227,8 +239,10 @@ func (b *body) token(status int, requested []string, now time.Time, ttl time.Dur
 	case !b.parsed:
 		return bad("was neither JSON nor form-encoded; check the token URL")
 	}
-	if e := (&Error{Status: status}); b.oauthErr(e) {
-		return nil, e
+	if e := (Error{Status: status}); b.oauthErr(&e) {
+		out := new(Error) // only now: e stays on the stack on the fetch path
+		*out = e
+		return nil, out
 	}
 
 	at, present, isStr := b.field("access_token")
@@ -352,6 +366,9 @@ func (b *body) scopes(requested []string) []string {
 // ParseFloat alone would also take "NaN", "Inf" and hex.
 func seconds(s string) (float64, bool) {
 	s = strings.TrimSpace(s)
+	if n, ok := smallUint(s); ok {
+		return float64(n), true // what nearly every server sends, without ParseFloat
+	}
 	if !isNumber(s) {
 		return 0, false
 	}
@@ -360,6 +377,22 @@ func seconds(s string) (float64, bool) {
 		return 0, false
 	}
 	return f, true
+}
+
+// smallUint reads 1 to 15 decimal digits without a leading zero, which
+// a float64 holds exactly.
+func smallUint(s string) (uint64, bool) {
+	if len(s) == 0 || len(s) > 15 || (s[0] == '0' && len(s) > 1) {
+		return 0, false
+	}
+	var n uint64
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return 0, false
+		}
+		n = n*10 + uint64(s[i]-'0')
+	}
+	return n, true
 }
 
 // isNumber matches -?digits(.digits)?([eE][+-]?digits)?
@@ -430,6 +463,9 @@ func typeName(tt, at string) string {
 
 // looksHTML spots error pages served without a text/html type.
 func looksHTML(text string) bool {
+	if text == "" || text[0] != '<' {
+		return false // a JSON or form body, without lowering its start
+	}
 	head := strings.ToLower(text[:min(len(text), 16)])
 	for _, p := range []string{"<!doctype html", "<html", "<head", "<body"} {
 		if strings.HasPrefix(head, p) {

@@ -292,3 +292,33 @@ func TestParseTokenResponseDeepNesting(t *testing.T) {
 		t.Fatalf("got %v, %v", tok, err)
 	}
 }
+
+// seconds reads short integers by hand and everything else with
+// ParseFloat: both give what ParseFloat gives for a JSON number.
+func TestSeconds(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		want float64
+		ok   bool
+	}{
+		{"3600", 3600, true},
+		{" 3600 ", 3600, true},
+		{"0", 0, true},
+		{"0123", 123, true}, // not JSON, but servers send it and it was always read
+		{"999999999999999", 999999999999999, true},
+		{"9999999999999999", 9999999999999999, true},
+		{"3600.5", 3600.5, true},
+		{"1e3", 1000, true},
+		{"-5", -5, true},
+		{"", 0, false},
+		{"36x", 0, false},
+		{"+5", 0, false},
+		{"0x10", 0, false},
+		{"NaN", 0, false},
+	} {
+		got, ok := seconds(c.in)
+		if got != c.want || ok != c.ok {
+			t.Errorf("seconds(%q) = %v, %v; want %v, %v", c.in, got, ok, c.want, c.ok)
+		}
+	}
+}
