@@ -27,7 +27,10 @@ func TestStoreFlag(t *testing.T) {
 	file := writeFile(t, "p.yaml", storePreset(ts.TokenURL(), "svc-CANARY-SECRET"))
 	var toks []string
 	for range 2 {
-		res := cctoken(t, "", "token", file, "--store", r.URL())
+		// A generous timeout: this asserts sharing, which a store answer
+		// slowed past the default 50 ms by a busy machine would turn into
+		// a miss (by design).
+		res := cctoken(t, "", "token", file, "--store", r.URL(), "--store-timeout", "5s")
 		if res.code != 0 {
 			t.Fatalf("token --store: %d %s", res.code, res.stderr)
 		}
@@ -36,7 +39,7 @@ func TestStoreFlag(t *testing.T) {
 	if toks[0] != toks[1] || len(ts.Hits()) != 1 {
 		t.Fatalf("two commands with one store: same token %v, %d token requests; want the same token and 1", toks[0] == toks[1], len(ts.Hits()))
 	}
-	if res := cctoken(t, "", "validate", file, "--store", r.URL()); res.code != 0 || len(ts.Hits()) != 1 {
+	if res := cctoken(t, "", "validate", file, "--store", r.URL(), "--store-timeout", "5s"); res.code != 0 || len(ts.Hits()) != 1 {
 		t.Fatalf("validate --store: %d %s, %d requests", res.code, res.stderr, len(ts.Hits()))
 	}
 	for _, bad := range []string{"http://x", "redis://:pass-CANARY-SECRET@[::1"} {
@@ -61,7 +64,7 @@ func TestStoreEnv(t *testing.T) {
 	file := writeFile(t, "p.yaml", storePreset(ts.TokenURL(), "svc-CANARY-SECRET"))
 	token := func(want int) string {
 		t.Helper()
-		res := cctoken(t, "", "token", file)
+		res := cctoken(t, "", "token", file, "--store-timeout", "5s") // see TestStoreFlag
 		if res.code != 0 || len(ts.Hits()) != want {
 			t.Fatalf("token with $%s=%q: exit %d %s; %d token requests, want %d", storeEnv, os.Getenv(storeEnv), res.code, res.stderr, len(ts.Hits()), want)
 		}
@@ -85,7 +88,7 @@ func TestStoreEnv(t *testing.T) {
 		t.Fatalf("bad $%s: exit %d, %s", storeEnv, res.code, res.stderr)
 	}
 	// --store wins over the variable.
-	if res := cctoken(t, "", "token", file, "--store", r.URL()); res.code != 0 || strings.TrimSpace(res.stdout) != first {
+	if res := cctoken(t, "", "token", file, "--store", r.URL(), "--store-timeout", "5s"); res.code != 0 || strings.TrimSpace(res.stdout) != first {
 		t.Fatalf("--store with a bad $%s: exit %d %s", storeEnv, res.code, res.stderr)
 	}
 }
