@@ -340,9 +340,14 @@ class OutputTail {
  * call in: that is the serialisation the module needs.
  */
 class Instance {
+  /** The module's memory as bytes (see #view). */
+  #mem = new Uint8Array(0);
+
   /** @param {WebAssembly.Exports} exports @param {OutputTail} output */
   constructor(exports, output) {
     this.exports = exports;
+    /** @type {WebAssembly.Memory} */
+    this.memory = /** @type {any} */ (exports.memory);
     this.output = output;
     /** @type {CctokenError | undefined} */
     this.crashed = undefined;
@@ -365,6 +370,8 @@ class Instance {
     const wasi = new WASI(["cctoken"], [], fds, { debug: false });
     /** @type {WebAssembly.Memory | undefined} */
     let memory;
+    // A DataView of the memory for the clock, made anew only after it grew.
+    let clockView = new DataView(new ArrayBuffer(0));
     const imports = {
       ...wasi.wasiImport,
       // The shim falls back to Math.random when crypto is missing or the
@@ -397,7 +404,8 @@ class Instance {
         } else {
           return ERRNO_INVAL;
         }
-        new DataView(memory.buffer).setBigUint64(out >>> 0, ns, true);
+        if (clockView.buffer !== memory.buffer) clockView = new DataView(memory.buffer);
+        clockView.setBigUint64(out >>> 0, ns, true);
         return ERRNO_SUCCESS;
       },
     };
@@ -440,33 +448,33 @@ class Instance {
    */
   do(call) {
     if (this.crashed) throw this.crashed;
-    const ex = /** @type {any} */ (this.exports);
-    const bytes = encoder.encode(JSON.stringify(call));
-    let ptr;
-    try {
-      ptr = ex.cctoken_buffer(bytes.length) >>> 0;
-    } catch (err) {
-      throw this.#crash(err);
+    const text = JSON.stringify(call);
+    // UTF-8 takes at least one byte per UTF-16 unit and at most three: ask
+    // for the least and encode straight into the module's buffer; only text
+    // that did not fit (not all ASCII) asks again for the most.
+    let size = text.length;
+    let ptr = this.#buffer(size);
+    let { read, written } = encoder.encodeInto(text, this.#mem.subarray(ptr, ptr + size));
+    if (read < text.length) {
+      size = text.length * 3;
+      ptr = this.#buffer(size);
+      ({ written } = encoder.encodeInto(text, this.#mem.subarray(ptr, ptr + size)));
     }
-    const memIn = new Uint8Array(ex.memory.buffer);
-    if (ptr + bytes.length > memIn.length) {
-      throw new CctokenError("cctoken: the module's call buffer is out of range", { code: "bad_module" });
-    }
-    memIn.set(bytes, ptr);
     let result;
     try {
-      result = BigInt.asUintN(64, BigInt(ex.cctoken_call(bytes.length)));
+      result = this.exports.cctoken_call(written);
     } catch (err) {
       throw this.#crash(err);
     }
-    // Memory may have grown during the call: take a fresh view.
-    const memOut = new Uint8Array(ex.memory.buffer);
-    const at = Number(result >> 32n);
-    const len = Number(result & 0xffff_ffffn);
+    if (typeof result !== "bigint") result = BigInt(result);
+    // Memory may have grown during the call: take a fresh view if so.
+    const mem = this.#view();
+    const at = Number(BigInt.asUintN(32, result >> 32n));
+    const len = Number(BigInt.asUintN(32, result));
     let answer;
-    if (len > 0 && at + len <= memOut.length) {
+    if (len > 0 && at + len <= mem.length) {
       try {
-        answer = JSON.parse(decoder.decode(memOut.subarray(at, at + len)));
+        answer = JSON.parse(decoder.decode(mem.subarray(at, at + len)));
       } catch {
         answer = undefined;
       }
@@ -475,6 +483,27 @@ class Instance {
       throw new CctokenError("cctoken: the module gave an answer that is not a JSON object", { code: "bad_module" });
     }
     return answer;
+  }
+
+  /** The module's call buffer for size bytes, checked to lie in memory; #mem is current after it. */
+  #buffer(size) {
+    let ptr;
+    try {
+      ptr = this.exports.cctoken_buffer(size) >>> 0;
+    } catch (err) {
+      throw this.#crash(err);
+    }
+    if (ptr + size > this.#view().length) {
+      throw new CctokenError("cctoken: the module's call buffer is out of range", { code: "bad_module" });
+    }
+    return ptr;
+  }
+
+  /** A byte view of the module's memory, made anew only when the memory has grown (which replaces its buffer). */
+  #view() {
+    const buf = this.memory.buffer;
+    if (this.#mem.buffer !== buf) this.#mem = new Uint8Array(buf);
+    return this.#mem;
   }
 
   /** A trap or a throw out of the module: its state is lost, refuse every later call. */
