@@ -661,6 +661,8 @@ async function readCapped(res, max) {
     }
     chunks.push(value);
   }
+  // Most answers arrive in one chunk: decode it where it lies.
+  if (chunks.length === 1) return decoder.decode(chunks[0]);
   const all = new Uint8Array(total);
   let off = 0;
   for (const c of chunks) { all.set(c, off); off += c.byteLength; }
@@ -1007,10 +1009,16 @@ class Client {
     const fkey = `${user}\u0000${key}`;
     let p = this.#flights.get(fkey);
     if (p) return p;
-    // Started on a later tick, so the map holds p before the work can end.
-    p = Promise.resolve().then(() => this.#fetchToken(user, key, req, refresh)).finally(() => {
-      if (this.#flights.get(fkey) === p) this.#flights.delete(fkey);
-    });
+    // Started on a later tick, so the map holds p before the work can end
+    // (or call out to a fetch, a source or a listener that asks again).
+    p = (async () => {
+      await null;
+      try {
+        return await this.#fetchToken(user, key, req, refresh);
+      } finally {
+        if (this.#flights.get(fkey) === p) this.#flights.delete(fkey);
+      }
+    })();
     p.catch(noop); // a background refresh has no one awaiting it
     this.#flights.set(fkey, p);
     return p;
@@ -1037,6 +1045,7 @@ class Client {
     let byKey = this.#memos.get(user);
     if (!byKey) this.#memos.set(user, (byKey = new Map()));
     byKey.set(key, { tok, refreshAt: Number(res.refresh_at ?? 0), useUntil: Number(res.use_until ?? 0) });
+    if (!this.#listening()) return tok; // no event built for nobody
     if (res.last_error) {
       const e = moduleError(res.last_error);
       this.#emit({
@@ -1067,6 +1076,11 @@ class Client {
       this.#emit({ type: "source_unavailable", user, message: "cctoken: the token source failed; asking the token endpoint" });
     }
     return undefined;
+  }
+
+  /** Whether an event would reach a listener (none is built for nobody). */
+  #listening() {
+    return !!this.#onEvent && !this.#closed;
   }
 
   #emit(event) {
@@ -1148,12 +1162,12 @@ class Client {
       // it is a redirect all the same, and is not followed.
       const status = res.type === "opaqueredirect" ? 302 : res.status;
       // Repeated headers (Set-Cookie comes one by one) joined with ", ".
-      const seen = new Map();
-      res.headers.forEach((value, name) => {
-        seen.set(name, seen.has(name) ? `${seen.get(name)}, ${value}` : value);
-      });
+      // No prototype, so that any name is an own key of its own.
       /** @type {Record<string, string>} */
-      const header = Object.fromEntries(seen);
+      const header = Object.create(null);
+      res.headers.forEach((value, name) => {
+        header[name] = Object.hasOwn(header, name) ? `${header[name]}, ${value}` : value;
+      });
       const length = Number(res.headers.get("content-length"));
       if (Number.isFinite(length) && length > MAX_BODY) {
         res.body?.cancel().catch(noop);
