@@ -643,12 +643,13 @@ async function lookupEnv(names, env) {
 
 /** Reads a body of at most max bytes; null when it is longer. */
 async function readCapped(res, max) {
-  if (!res.body || typeof res.body.getReader !== "function") {
-    if (res.body === null) return "";
+  const stream = res.body;
+  if (!stream || typeof stream.getReader !== "function") {
+    if (stream === null) return "";
     const buf = await res.arrayBuffer();
     return buf.byteLength > max ? null : decoder.decode(buf);
   }
-  const reader = res.body.getReader();
+  const reader = stream.getReader();
   const chunks = [];
   let total = 0;
   for (;;) {
@@ -1165,10 +1166,11 @@ class Client {
       // No prototype, so that any name is an own key of its own.
       /** @type {Record<string, string>} */
       const header = Object.create(null);
-      res.headers.forEach((value, name) => {
+      const headers = res.headers;
+      headers.forEach((value, name) => {
         header[name] = Object.hasOwn(header, name) ? `${header[name]}, ${value}` : value;
       });
-      const length = Number(res.headers.get("content-length"));
+      const length = Number(headers.get("content-length"));
       if (Number.isFinite(length) && length > MAX_BODY) {
         res.body?.cancel().catch(noop);
         return { failure: { kind: "too_large", message: "the token endpoint's answer is larger than 1 MiB" } };
