@@ -1,9 +1,12 @@
 // Where the JavaScript host's no-network token fetch goes: the same
 // operation as node.mjs's cctoken_no_network (invalidate, then token with a
 // fetch that answers at once), split into the module's calls, the WASI
-// imports they make, the fetch, and the host's own JavaScript, plus the
-// JSON of those calls and answers timed on its own. Prints "name value
-// unit" lines on stdout; asserts nothing (tests/bench/README.md).
+// imports they make, the fetch, and the host's own JavaScript; pieces of
+// the host's work timed on their own (the JSON of those calls and answers,
+// the timeout's AbortController and timer, reading the body); and the
+// operation right after the event loop was idle, beside openid-client's.
+// Prints "name value unit" lines on stdout; asserts nothing
+// (tests/bench/README.md).
 //
 //   node breakdown.mjs [operations]      (default 20000, after 3000 untimed)
 //
@@ -128,22 +131,77 @@ const op = await loop(client, OPS);
 timing = false;
 const plainOp = await loop(plain, OPS);
 
-// JSON of the three calls and answers alone: what the host does around
-// each call (stringify, encode; decode, parse), on the same texts.
+// Pieces of the host's work timed on their own, each in a loop of OPS.
+async function each(fn) {
+  for (let i = 0; i < WARM; i++) await fn();
+  const t0 = now();
+  for (let i = 0; i < OPS; i++) await fn();
+  return (now() - t0) / OPS;
+}
+let sink;
+// JSON of the three calls and answers, as the host does it around each
+// call: stringify and encodeInto a buffer; decode and parse.
 const enc = new TextEncoder(), dec = new TextDecoder();
 const objs = lastCalls.map((s) => JSON.parse(s));
 const bytes = lastAnswers.map((s) => enc.encode(s));
-let sink;
-const codec = () => {
-  for (const o of objs) sink = enc.encode(JSON.stringify(o));
+const scratch = new Uint8Array(4096);
+const jsonUs = await each(() => {
+  for (const o of objs) sink = enc.encodeInto(JSON.stringify(o), scratch);
   for (const b of bytes) sink = JSON.parse(dec.decode(b));
-};
-for (let i = 0; i < WARM; i++) codec();
-let t0 = now();
-for (let i = 0; i < OPS; i++) codec();
-const jsonUs = (now() - t0) / OPS;
+});
+// The fetch bridge's timeout: an AbortController and a timer set and cleared.
+const abortUs = await each(() => {
+  const c = new AbortController();
+  const t = setTimeout(() => c.abort(), 30_000);
+  sink = c.signal;
+  clearTimeout(t);
+});
+// Reading the canned answer's body (a ReadableStream) as the host does,
+// less making the Response (timed alone, the fetch call above).
+const responseUs = await each(() => { sink = new Response(TOKEN_BODY, { status: 200 }); });
+const readUs = await each(async () => {
+  const reader = new Response(TOKEN_BODY, { status: 200 }).body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    sink = dec.decode(value);
+  }
+}) - responseUs;
 
-const per = (v) => (v / OPS).toFixed(1);
+// After the event loop has been idle: the bench interleaves kinds, so each
+// batch of no-network fetches starts after real requests (the process
+// waited on a socket). Medians of the first operation after an idle wait,
+// for cctoken and openid-client with the same canned fetch.
+const oidc = await import("openid-client");
+const config = new oidc.Configuration({ issuer: "http://127.0.0.1:9", token_endpoint: "http://127.0.0.1:9/token" },
+  "svc-id", "svc-secret", oidc.ClientSecretBasic());
+oidc.allowInsecureRequests(config);
+config[oidc.customFetch] = canned;
+const peerOp = async () => {
+  const t = await oidc.clientCredentialsGrant(config);
+  if (!t.access_token) throw new Error("no token");
+};
+const cctOp = async () => {
+  await plain.invalidate("svc");
+  const t = await plain.token("svc");
+  if (!t.accessToken) throw new Error("no token");
+};
+for (let i = 0; i < WARM; i++) await peerOp();
+const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+const idle = {};
+for (const ms of [0, 1, 5]) {
+  const c = [], o = [];
+  for (let i = 0; i < 100; i++) {
+    for (const [op, out] of i % 2 ? [[cctOp, c], [peerOp, o]] : [[peerOp, o], [cctOp, c]]) {
+      await new Promise((r) => (ms ? setTimeout(r, ms) : setImmediate(r)));
+      const t0 = now();
+      await op();
+      out.push(now() - t0);
+    }
+  }
+  idle[ms] = [median(c), median(o)];
+}
+
 const module_ = (acc.call + acc.buffer - acc.imports) / OPS;
 const fetchUs = acc.fetch / OPS;
 const importsUs = acc.imports / OPS;
@@ -157,8 +215,14 @@ for (const [name, n] of Object.entries(importCounts)) fig(`breakdown_wasi_${name
 fig("breakdown_fetch_call_us", fetchUs.toFixed(1), "us/op");
 fig("breakdown_host_js_us", (op - module_ - importsUs - fetchUs).toFixed(1), "us/op");
 fig("breakdown_host_json_us", jsonUs.toFixed(1), "us/op");
+fig("breakdown_host_abort_timer_us", abortUs.toFixed(1), "us/op");
+fig("breakdown_host_read_body_us", readUs.toFixed(1), "us/op");
 fig("breakdown_call_bytes", lastCalls.map((s) => enc.encode(s).length).join("+"), "bytes");
 fig("breakdown_answer_bytes", lastAnswers.map((s) => enc.encode(s).length).join("+"), "bytes");
-void per;
+for (const ms of [0, 1, 5]) {
+  fig(`breakdown_after_idle_${ms}ms_us`, idle[ms][0].toFixed(1), "us/op");
+  fig(`breakdown_after_idle_${ms}ms_openid_client_us`, idle[ms][1].toFixed(1), "us/op");
+  fig(`breakdown_after_idle_${ms}ms_ratio_vs_openid_client`, (idle[ms][0] / idle[ms][1]).toFixed(2), "ratio");
+}
 plain.close();
 client.close();
