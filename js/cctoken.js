@@ -1163,12 +1163,12 @@ class Client {
       // it is a redirect all the same, and is not followed.
       const status = res.type === "opaqueredirect" ? 302 : res.status;
       // Repeated headers (Set-Cookie comes one by one) joined with ", ".
-      // No prototype, so that any name is an own key of its own.
+      // No prototype, so that every name (even __proto__) is a key of its own.
       /** @type {Record<string, string>} */
       const header = Object.create(null);
       const headers = res.headers;
       headers.forEach((value, name) => {
-        header[name] = Object.hasOwn(header, name) ? `${header[name]}, ${value}` : value;
+        header[name] = name in header ? `${header[name]}, ${value}` : value;
       });
       const length = Number(headers.get("content-length"));
       if (Number.isFinite(length) && length > MAX_BODY) {
