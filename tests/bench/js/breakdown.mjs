@@ -4,7 +4,9 @@
 // imports they make, the fetch, and the host's own JavaScript; pieces of
 // the host's work timed on their own (the JSON of those calls and answers,
 // the timeout's AbortController and timer, reading the body); and the
-// operation right after the event loop was idle, beside openid-client's.
+// operation right after the event loop was idle, beside openid-client's;
+// and the operation against a local token endpoint, with each of the
+// module's calls timed.
 // Prints "name value unit" lines on stdout; asserts nothing
 // (tests/bench/README.md).
 //
@@ -18,6 +20,7 @@
 // module's time) and the fetch option. The wrappers cost a little each, so
 // the parts add up to a bit more than the plain operation (reported as
 // breakdown_op_plain_us, timed without them in the same process).
+import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -54,6 +57,8 @@ const importCounts = {};
 /** The last calls and answers, as text, for the JSON figures. */
 const seen = { calls: [], answers: [] };
 let timing = false;
+/** When set, every cctoken_call's time is pushed onto it. */
+let callLog = null;
 
 const Plain = WebAssembly.Instance;
 /** A WebAssembly.Instance whose imports and exports are timed. */
@@ -86,6 +91,7 @@ function Timed(module, imports) {
     const t0 = now();
     const r = inst.exports.cctoken_call(n);
     acc.call += now() - t0;
+    callLog?.push(now() - t0);
     acc.calls++;
     if (!timing) {
       const v = BigInt.asUintN(64, BigInt(r));
@@ -129,6 +135,11 @@ for (const k of Object.keys(acc)) acc[k] = 0;
 timing = true;
 const op = await loop(client, OPS);
 timing = false;
+// Taken now: the network part below goes through the same wrappers.
+const module_ = (acc.call + acc.buffer - acc.imports) / OPS;
+const fetchUs = acc.fetch / OPS;
+const importsUs = acc.imports / OPS;
+const callsPerOp = acc.calls / OPS, importCallsPerOp = acc.importCalls / OPS;
 const plainOp = await loop(plain, OPS);
 
 // Pieces of the host's work timed on their own, each in a loop of OPS.
@@ -202,15 +213,68 @@ for (const ms of [0, 1, 5]) {
   idle[ms] = [median(c), median(o)];
 }
 
-const module_ = (acc.call + acc.buffer - acc.imports) / OPS;
-const fetchUs = acc.fetch / OPS;
-const importsUs = acc.imports / OPS;
+// With the network: the same operation against token-server.mjs (a process
+// of its own, as in node.mjs), alternately with openid-client's, and each
+// of the module's three calls timed: the resume call comes after the
+// process waited on the socket.
+const server = spawn(process.execPath, [path.join(here, "token-server.mjs")], { stdio: ["pipe", "pipe", "inherit"] });
+const serverURL = await new Promise((resolve, reject) => {
+  server.once("exit", (code) => reject(new Error(`token server exited (${code})`)));
+  let buf = "";
+  server.stdout.setEncoding("utf8");
+  server.stdout.on("data", (d) => {
+    buf += d;
+    if (buf.includes("\n")) resolve(buf.slice(0, buf.indexOf("\n")));
+  });
+});
+const net = {};
+try {
+  WebAssembly.Instance = Timed;
+  const netClient = await createClient({ preset: preset.replace("http://127.0.0.1:9", serverURL), wasm: module, env: {} });
+  WebAssembly.Instance = Plain;
+  const netConfig = new oidc.Configuration({ issuer: serverURL, token_endpoint: `${serverURL}/token` },
+    "svc-id", "svc-secret", oidc.ClientSecretBasic());
+  oidc.allowInsecureRequests(netConfig);
+  const netOps = {
+    cctoken: async () => {
+      await netClient.invalidate("svc");
+      const t = await netClient.token("svc");
+      if (!t.accessToken) throw new Error("no token");
+    },
+    openid_client: async () => {
+      const t = await oidc.clientCredentialsGrant(netConfig);
+      if (!t.access_token) throw new Error("no token");
+    },
+  };
+  const NET_OPS = Math.min(OPS, 1000);
+  for (let i = 0; i < Math.min(WARM, 1500); i++) for (const f of Object.values(netOps)) await f();
+  const times = { cctoken: [], openid_client: [] };
+  const calls = [];
+  for (let i = 0; i < NET_OPS; i++) {
+    for (const [name, f] of Object.entries(netOps)) {
+      const t0 = now();
+      if (name === "cctoken") callLog = [];
+      await f();
+      times[name].push(now() - t0);
+      if (name === "cctoken") calls.push(callLog);
+      callLog = null;
+    }
+  }
+  netClient.close();
+  net.op = median(times.cctoken);
+  net.peer = median(times.openid_client);
+  net.calls = ["invalidate", "token", "resume"].map((_, k) => median(calls.map((c) => c[k])));
+} finally {
+  server.stdin.end();
+  server.kill("SIGTERM");
+}
+
 fig("breakdown_op_plain_us", plainOp.toFixed(1), "us/op");
 fig("breakdown_op_timed_us", op.toFixed(1), "us/op");
-fig("breakdown_module_calls_per_op", (acc.calls / OPS).toFixed(1), "calls");
+fig("breakdown_module_calls_per_op", callsPerOp.toFixed(1), "calls");
 fig("breakdown_module_us", module_.toFixed(1), "us/op");
 fig("breakdown_wasi_imports_us", importsUs.toFixed(1), "us/op");
-fig("breakdown_wasi_import_calls_per_op", (acc.importCalls / OPS).toFixed(1), "calls");
+fig("breakdown_wasi_import_calls_per_op", importCallsPerOp.toFixed(1), "calls");
 for (const [name, n] of Object.entries(importCounts)) fig(`breakdown_wasi_${name}_per_op`, (n / OPS).toFixed(1), "calls");
 fig("breakdown_fetch_call_us", fetchUs.toFixed(1), "us/op");
 fig("breakdown_host_js_us", (op - module_ - importsUs - fetchUs).toFixed(1), "us/op");
@@ -224,5 +288,10 @@ for (const ms of [0, 1, 5]) {
   fig(`breakdown_after_idle_${ms}ms_openid_client_us`, idle[ms][1].toFixed(1), "us/op");
   fig(`breakdown_after_idle_${ms}ms_ratio_vs_openid_client`, (idle[ms][0] / idle[ms][1]).toFixed(2), "ratio");
 }
+fig("breakdown_network_op_us", net.op.toFixed(1), "us/op");
+fig("breakdown_network_openid_client_us", net.peer.toFixed(1), "us/op");
+fig("breakdown_network_ratio_vs_openid_client", (net.op / net.peer).toFixed(2), "ratio");
+["invalidate", "token", "resume"].forEach((name, k) => fig(`breakdown_network_module_${name}_us`, net.calls[k].toFixed(1), "us"));
+fig("breakdown_network_module_us", net.calls.reduce((a, b) => a + b, 0).toFixed(1), "us/op");
 plain.close();
 client.close();
