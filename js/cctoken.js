@@ -340,9 +340,14 @@ class OutputTail {
  * call in: that is the serialisation the module needs.
  */
 class Instance {
+  /** The module's memory as bytes (see #view). */
+  #mem = new Uint8Array(0);
+
   /** @param {WebAssembly.Exports} exports @param {OutputTail} output */
   constructor(exports, output) {
     this.exports = exports;
+    /** @type {WebAssembly.Memory} */
+    this.memory = /** @type {any} */ (exports.memory);
     this.output = output;
     /** @type {CctokenError | undefined} */
     this.crashed = undefined;
@@ -365,6 +370,8 @@ class Instance {
     const wasi = new WASI(["cctoken"], [], fds, { debug: false });
     /** @type {WebAssembly.Memory | undefined} */
     let memory;
+    // A DataView of the memory for the clock, made anew only after it grew.
+    let clockView = new DataView(new ArrayBuffer(0));
     const imports = {
       ...wasi.wasiImport,
       // The shim falls back to Math.random when crypto is missing or the
@@ -397,7 +404,8 @@ class Instance {
         } else {
           return ERRNO_INVAL;
         }
-        new DataView(memory.buffer).setBigUint64(out >>> 0, ns, true);
+        if (clockView.buffer !== memory.buffer) clockView = new DataView(memory.buffer);
+        clockView.setBigUint64(out >>> 0, ns, true);
         return ERRNO_SUCCESS;
       },
     };
@@ -440,33 +448,33 @@ class Instance {
    */
   do(call) {
     if (this.crashed) throw this.crashed;
-    const ex = /** @type {any} */ (this.exports);
-    const bytes = encoder.encode(JSON.stringify(call));
-    let ptr;
-    try {
-      ptr = ex.cctoken_buffer(bytes.length) >>> 0;
-    } catch (err) {
-      throw this.#crash(err);
+    const text = JSON.stringify(call);
+    // UTF-8 takes at least one byte per UTF-16 unit and at most three: ask
+    // for the least and encode straight into the module's buffer; only text
+    // that did not fit (not all ASCII) asks again for the most.
+    let size = text.length;
+    let ptr = this.#buffer(size);
+    let { read, written } = encoder.encodeInto(text, this.#mem.subarray(ptr, ptr + size));
+    if (read < text.length) {
+      size = text.length * 3;
+      ptr = this.#buffer(size);
+      ({ written } = encoder.encodeInto(text, this.#mem.subarray(ptr, ptr + size)));
     }
-    const memIn = new Uint8Array(ex.memory.buffer);
-    if (ptr + bytes.length > memIn.length) {
-      throw new CctokenError("cctoken: the module's call buffer is out of range", { code: "bad_module" });
-    }
-    memIn.set(bytes, ptr);
     let result;
     try {
-      result = BigInt.asUintN(64, BigInt(ex.cctoken_call(bytes.length)));
+      result = this.exports.cctoken_call(written);
     } catch (err) {
       throw this.#crash(err);
     }
-    // Memory may have grown during the call: take a fresh view.
-    const memOut = new Uint8Array(ex.memory.buffer);
-    const at = Number(result >> 32n);
-    const len = Number(result & 0xffff_ffffn);
+    if (typeof result !== "bigint") result = BigInt(result);
+    // Memory may have grown during the call: take a fresh view if so.
+    const mem = this.#view();
+    const at = Number(BigInt.asUintN(32, result >> 32n));
+    const len = Number(BigInt.asUintN(32, result));
     let answer;
-    if (len > 0 && at + len <= memOut.length) {
+    if (len > 0 && at + len <= mem.length) {
       try {
-        answer = JSON.parse(decoder.decode(memOut.subarray(at, at + len)));
+        answer = JSON.parse(decoder.decode(mem.subarray(at, at + len)));
       } catch {
         answer = undefined;
       }
@@ -475,6 +483,27 @@ class Instance {
       throw new CctokenError("cctoken: the module gave an answer that is not a JSON object", { code: "bad_module" });
     }
     return answer;
+  }
+
+  /** The module's call buffer for size bytes, checked to lie in memory; #mem is current after it. */
+  #buffer(size) {
+    let ptr;
+    try {
+      ptr = this.exports.cctoken_buffer(size) >>> 0;
+    } catch (err) {
+      throw this.#crash(err);
+    }
+    if (ptr + size > this.#view().length) {
+      throw new CctokenError("cctoken: the module's call buffer is out of range", { code: "bad_module" });
+    }
+    return ptr;
+  }
+
+  /** A byte view of the module's memory, made anew only when the memory has grown (which replaces its buffer). */
+  #view() {
+    const buf = this.memory.buffer;
+    if (this.#mem.buffer !== buf) this.#mem = new Uint8Array(buf);
+    return this.#mem;
   }
 
   /** A trap or a throw out of the module: its state is lost, refuse every later call. */
@@ -614,12 +643,13 @@ async function lookupEnv(names, env) {
 
 /** Reads a body of at most max bytes; null when it is longer. */
 async function readCapped(res, max) {
-  if (!res.body || typeof res.body.getReader !== "function") {
-    if (res.body === null) return "";
+  const stream = res.body;
+  if (!stream || typeof stream.getReader !== "function") {
+    if (stream === null) return "";
     const buf = await res.arrayBuffer();
     return buf.byteLength > max ? null : decoder.decode(buf);
   }
-  const reader = res.body.getReader();
+  const reader = stream.getReader();
   const chunks = [];
   let total = 0;
   for (;;) {
@@ -632,6 +662,8 @@ async function readCapped(res, max) {
     }
     chunks.push(value);
   }
+  // Most answers arrive in one chunk: decode it where it lies.
+  if (chunks.length === 1) return decoder.decode(chunks[0]);
   const all = new Uint8Array(total);
   let off = 0;
   for (const c of chunks) { all.set(c, off); off += c.byteLength; }
@@ -978,10 +1010,16 @@ class Client {
     const fkey = `${user}\u0000${key}`;
     let p = this.#flights.get(fkey);
     if (p) return p;
-    // Started on a later tick, so the map holds p before the work can end.
-    p = Promise.resolve().then(() => this.#fetchToken(user, key, req, refresh)).finally(() => {
-      if (this.#flights.get(fkey) === p) this.#flights.delete(fkey);
-    });
+    // Started on a later tick, so the map holds p before the work can end
+    // (or call out to a fetch, a source or a listener that asks again).
+    p = (async () => {
+      await null;
+      try {
+        return await this.#fetchToken(user, key, req, refresh);
+      } finally {
+        if (this.#flights.get(fkey) === p) this.#flights.delete(fkey);
+      }
+    })();
     p.catch(noop); // a background refresh has no one awaiting it
     this.#flights.set(fkey, p);
     return p;
@@ -1008,6 +1046,7 @@ class Client {
     let byKey = this.#memos.get(user);
     if (!byKey) this.#memos.set(user, (byKey = new Map()));
     byKey.set(key, { tok, refreshAt: Number(res.refresh_at ?? 0), useUntil: Number(res.use_until ?? 0) });
+    if (!this.#listening()) return tok; // no event built for nobody
     if (res.last_error) {
       const e = moduleError(res.last_error);
       this.#emit({
@@ -1038,6 +1077,11 @@ class Client {
       this.#emit({ type: "source_unavailable", user, message: "cctoken: the token source failed; asking the token endpoint" });
     }
     return undefined;
+  }
+
+  /** Whether an event would reach a listener (none is built for nobody). */
+  #listening() {
+    return !!this.#onEvent && !this.#closed;
   }
 
   #emit(event) {
@@ -1119,13 +1163,14 @@ class Client {
       // it is a redirect all the same, and is not followed.
       const status = res.type === "opaqueredirect" ? 302 : res.status;
       // Repeated headers (Set-Cookie comes one by one) joined with ", ".
-      const seen = new Map();
-      res.headers.forEach((value, name) => {
-        seen.set(name, seen.has(name) ? `${seen.get(name)}, ${value}` : value);
-      });
+      // No prototype, so that every name (even __proto__) is a key of its own.
       /** @type {Record<string, string>} */
-      const header = Object.fromEntries(seen);
-      const length = Number(res.headers.get("content-length"));
+      const header = Object.create(null);
+      const headers = res.headers;
+      headers.forEach((value, name) => {
+        header[name] = name in header ? `${header[name]}, ${value}` : value;
+      });
+      const length = Number(headers.get("content-length"));
       if (Number.isFinite(length) && length > MAX_BODY) {
         res.body?.cancel().catch(noop);
         return { failure: { kind: "too_large", message: "the token endpoint's answer is larger than 1 MiB" } };

@@ -210,6 +210,48 @@ describe("client", () => {
     }
   });
 
+  // Calls are encoded straight into the module's buffer, sized first for
+  // ASCII; text that is not ASCII must take the second, larger buffer, and
+  // a body split inside a character must be decoded whole.
+  test("text that is not ASCII reaches the module and comes back intact", async () => {
+    const user = "dévé-✓-𝔘";
+    const description = "Zugriff verweigert: ungültig ✓ 𝔘";
+    const cases = [
+      ["one chunk", (res, bytes) => res.end(bytes)],
+      ["split inside a character", (res, bytes) => {
+        const cut = bytes.indexOf(0xe2) + 1; // after the first byte of ✓
+        res.write(bytes.subarray(0, cut));
+        setTimeout(() => res.end(bytes.subarray(cut)), 20);
+      }],
+    ];
+    for (const [name, send] of cases) {
+      srv.hits = 0;
+      srv.requests = [];
+      srv.handler = (req, res) => sendToken(res, "tok-unicode");
+      const client = await createClient({ preset: preset(srv.url, [{ username: user, client_id: "svc-id", client_secret: SECRET }]), wasm });
+      try {
+        assert.deepEqual(client.users().map((u) => u.username), [user], name);
+        const tok = await client.token(user);
+        assert.equal(tok.user, user, name);
+        assert.equal(tok.accessToken, "tok-unicode", name);
+        await client.invalidate(user);
+        srv.handler = (req, res) => {
+          res.writeHead(400, { "Content-Type": "application/json" });
+          send(res, Buffer.from(JSON.stringify({ error: "invalid_client", error_description: description })));
+        };
+        await assert.rejects(client.token(user), (err) => {
+          assert.equal(err.code, "invalid_client", name);
+          assert.equal(err.description, description, name);
+          assert.equal(err.user, user, name);
+          return true;
+        });
+        assert.equal(srv.hits, 2, name);
+      } finally {
+        client.close();
+      }
+    }
+  });
+
   test("1000 concurrent cold callers share one request", async () => {
     srv.hits = 0;
     srv.handler = (req, res) => setTimeout(() => sendToken(res, "tok-shared"), 100);
