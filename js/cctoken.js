@@ -442,27 +442,32 @@ class Instance {
   }
 
   /**
-   * Sends one call and returns the decoded answer.
+   * Sends one call and returns the decoded answer. A response body given as
+   * bytes follows the call's JSON text raw (`body_bytes`, wasm/ABI.md), so
+   * that neither this host nor the module escapes it.
    * @param {object} call
+   * @param {Uint8Array} [tail] the body that call.response.body_bytes counts
    * @returns {any}
    */
-  do(call) {
+  do(call, tail) {
     if (this.crashed) throw this.crashed;
     const text = JSON.stringify(call);
+    const extra = tail ? tail.byteLength : 0;
     // UTF-8 takes at least one byte per UTF-16 unit and at most three: ask
     // for the least and encode straight into the module's buffer; only text
     // that did not fit (not all ASCII) asks again for the most.
     let size = text.length;
-    let ptr = this.#buffer(size);
+    let ptr = this.#buffer(size + extra);
     let { read, written } = encoder.encodeInto(text, this.#mem.subarray(ptr, ptr + size));
     if (read < text.length) {
       size = text.length * 3;
-      ptr = this.#buffer(size);
+      ptr = this.#buffer(size + extra);
       ({ written } = encoder.encodeInto(text, this.#mem.subarray(ptr, ptr + size)));
     }
+    if (extra) this.#mem.set(tail, ptr + written);
     let result;
     try {
-      result = this.exports.cctoken_call(written);
+      result = this.exports.cctoken_call(written + extra);
     } catch (err) {
       throw this.#crash(err);
     }
@@ -645,9 +650,9 @@ async function lookupEnv(names, env) {
 async function readCapped(res, max) {
   const stream = res.body;
   if (!stream || typeof stream.getReader !== "function") {
-    if (stream === null) return "";
+    if (stream === null) return new Uint8Array(0);
     const buf = await res.arrayBuffer();
-    return buf.byteLength > max ? null : decoder.decode(buf);
+    return buf.byteLength > max ? null : new Uint8Array(buf);
   }
   const reader = stream.getReader();
   const chunks = [];
@@ -662,12 +667,12 @@ async function readCapped(res, max) {
     }
     chunks.push(value);
   }
-  // Most answers arrive in one chunk: decode it where it lies.
-  if (chunks.length === 1) return decoder.decode(chunks[0]);
+  // Most answers arrive in one chunk: hand it on where it lies.
+  if (chunks.length === 1) return chunks[0];
   const all = new Uint8Array(total);
   let off = 0;
   for (const c of chunks) { all.set(c, off); off += c.byteLength; }
-  return decoder.decode(all);
+  return all;
 }
 
 const NETWORK_MESSAGES = {
@@ -1111,7 +1116,9 @@ class Client {
           ? { failure: { kind: "unsupported", field: "tls_client_certificate", message: MTLS_UNSUPPORTED } }
           : await this.#perform(a.http);
         if (this.#closed || !this.#inst) throw closedError();
-        a = this.#inst.do({ op: "resume", task: a.task, ...outcome });
+        a = outcome.response
+          ? this.#inst.do({ op: "resume", task: a.task, response: outcome.response }, outcome.body)
+          : this.#inst.do({ op: "resume", task: a.task, failure: outcome.failure });
       } else if (Array.isArray(a.env) && step < MAX_STEPS) {
         const env = await lookupEnv(a.env, this.#env);
         if (this.#closed || !this.#inst) throw closedError();
@@ -1179,7 +1186,7 @@ class Client {
       if (body === null) {
         return { failure: { kind: "too_large", message: "the token endpoint's answer is larger than 1 MiB" } };
       }
-      return { response: { status, header, body } };
+      return { response: { status, header, body_bytes: body.byteLength }, body };
     } catch (err) {
       if (this.#closed) return { failure: { kind: "canceled", message: "the client was closed" } };
       const code = errorCode(err);

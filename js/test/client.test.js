@@ -252,6 +252,25 @@ describe("client", () => {
     }
   });
 
+  // The token response goes to the module as raw bytes after the call's
+  // JSON (body_bytes): escapes inside it are the module's to read, once.
+  test("a token response with escapes reaches the module as it was sent", async () => {
+    srv.hits = 0;
+    const sent = '{"access_token":"a\\"b\\\\c\\u0041\\/d","token_type":"Bearer","expires_in":3600}';
+    srv.handler = (req, res) => {
+      res.writeHead(200, { "Content-Type": "application/json" });
+      res.end(sent);
+    };
+    const client = await createClient({ preset: svcPreset(srv.url), wasm });
+    try {
+      const tok = await client.token("svc");
+      assert.equal(tok.accessToken, JSON.parse(sent).access_token);
+      assert.equal(tok.accessToken, 'a"b\\cA/d');
+    } finally {
+      client.close();
+    }
+  });
+
   test("1000 concurrent cold callers share one request", async () => {
     srv.hits = 0;
     srv.handler = (req, res) => setTimeout(() => sendToken(res, "tok-shared"), 100);
