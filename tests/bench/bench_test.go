@@ -305,37 +305,12 @@ func BenchmarkTokenFetch(b *testing.B) {
 	})
 	b.Run("guest_abi_only", func(b *testing.B) {
 		ctx := benchCtx(b)
-		g, err := newGuest(ctx)
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer g.close(ctx)
-		if _, _, err := g.run(ctx, map[string]any{"op": "load", "text": string(presetFor("http://127.0.0.1:1", 1))}, ""); err != nil {
-			b.Fatal(err)
-		}
-		// The calls are written and the answers read without encoding/json,
-		// so the figure is the module's (and wazero's), not this harness's.
-		invalidate := []byte(`{"op":"invalidate","user":"svc"}`)
-		token := []byte(`{"op":"token","user":"svc"}`)
-		resume := func(task []byte) []byte {
-			return append(append([]byte(`{"op":"resume","task":`), task...),
-				`,"response":{"status":200,"header":{"Content-Type":"application/json"},"body":"{\"access_token\":\"`+accessToken+`\",\"token_type\":\"Bearer\",\"expires_in\":3600}"}}`...)
-		}
+		g := loadedGuest(b, ctx)
 		b.ReportAllocs()
 		b.ResetTimer()
 		done := cpuClock(b)
 		for b.Loop() {
-			if out, err := g.raw(ctx, invalidate); err != nil || !bytes.HasPrefix(out, []byte(`{"result"`)) {
-				b.Fatalf("invalidate: %s %v", out, err)
-			}
-			out, err := g.raw(ctx, token)
-			task, ok := taskOf(out)
-			if err != nil || !ok {
-				b.Fatalf("token: %s %v", out, err)
-			}
-			if out, err = g.raw(ctx, resume(task)); err != nil || !bytes.Contains(out, []byte(accessToken)) {
-				b.Fatalf("resume: %.200s %v", out, err)
-			}
+			guestFetch(b, ctx, g, resumeWithBody)
 		}
 		done()
 	})
@@ -343,35 +318,12 @@ func BenchmarkTokenFetch(b *testing.B) {
 		// guest_abi_only with the body after the resume call's JSON text
 		// (body_bytes), as the Go host sends it.
 		ctx := benchCtx(b)
-		g, err := newGuest(ctx)
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer g.close(ctx)
-		if _, _, err := g.run(ctx, map[string]any{"op": "load", "text": string(presetFor("http://127.0.0.1:1", 1))}, ""); err != nil {
-			b.Fatal(err)
-		}
-		invalidate := []byte(`{"op":"invalidate","user":"svc"}`)
-		token := []byte(`{"op":"token","user":"svc"}`)
-		resume := func(task []byte) []byte {
-			return append(append(append([]byte(`{"op":"resume","task":`), task...),
-				`,"response":{"status":200,"header":{"Content-Type":"application/json"},"body_bytes":`+strconv.Itoa(len(tokenBody))+`}}`...), tokenBody...)
-		}
+		g := loadedGuest(b, ctx)
 		b.ReportAllocs()
 		b.ResetTimer()
 		done := cpuClock(b)
 		for b.Loop() {
-			if out, err := g.raw(ctx, invalidate); err != nil || !bytes.HasPrefix(out, []byte(`{"result"`)) {
-				b.Fatalf("invalidate: %s %v", out, err)
-			}
-			out, err := g.raw(ctx, token)
-			task, ok := taskOf(out)
-			if err != nil || !ok {
-				b.Fatalf("token: %s %v", out, err)
-			}
-			if out, err = g.raw(ctx, resume(task)); err != nil || !bytes.Contains(out, []byte(accessToken)) {
-				b.Fatalf("resume: %.200s %v", out, err)
-			}
+			guestFetch(b, ctx, g, resumeWithBodyAfter)
 		}
 		done()
 	})
@@ -516,6 +468,67 @@ func newGuest(ctx context.Context) (*guest, error) {
 }
 
 func (g *guest) close(ctx context.Context) { g.rt.Close(ctx) }
+
+// loadedGuest is a module instance driven straight through the ABI, with
+// the one-user benchmark preset loaded; it is closed when b ends.
+func loadedGuest(b *testing.B, ctx context.Context) *guest {
+	g, err := newGuest(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { g.close(context.Background()) })
+	if _, _, err := g.run(ctx, map[string]any{"op": "load", "text": string(presetFor("http://127.0.0.1:1", 1))}, ""); err != nil {
+		b.Fatal(err)
+	}
+	return g
+}
+
+// The calls of a fetch, written and their answers read without
+// encoding/json, so that a figure is the module's (and wazero's), not this
+// harness's.
+var (
+	invalidateCall = []byte(`{"op":"invalidate","user":"svc"}`)
+	tokenCall      = []byte(`{"op":"token","user":"svc"}`)
+)
+
+// resumeWithBody resumes task with the token response as a JSON string.
+func resumeWithBody(task []byte) []byte {
+	return append(append([]byte(`{"op":"resume","task":`), task...),
+		`,"response":{"status":200,"header":{"Content-Type":"application/json"},"body":"{\"access_token\":\"`+accessToken+`\",\"token_type\":\"Bearer\",\"expires_in\":3600}"}}`...)
+}
+
+// resumeWithBodyAfter resumes task with the token response after the
+// call's JSON text (body_bytes), as the Go host sends it.
+func resumeWithBodyAfter(task []byte) []byte {
+	return append(append(append([]byte(`{"op":"resume","task":`), task...),
+		`,"response":{"status":200,"header":{"Content-Type":"application/json"},"body_bytes":`+strconv.Itoa(len(tokenBody))+`}}`...), tokenBody...)
+}
+
+// guestToken makes the token call after an invalidate and returns the
+// resume call that answers it.
+func guestToken(b *testing.B, ctx context.Context, g *guest, resume func(task []byte) []byte) []byte {
+	if out, err := g.raw(ctx, invalidateCall); err != nil || !bytes.HasPrefix(out, []byte(`{"result"`)) {
+		b.Fatalf("invalidate: %s %v", out, err)
+	}
+	out, err := g.raw(ctx, tokenCall)
+	task, ok := taskOf(out)
+	if err != nil || !ok {
+		b.Fatalf("token: %s %v", out, err)
+	}
+	return resume(task)
+}
+
+// guestResume sends a resume call and checks that the token came back.
+func guestResume(b *testing.B, ctx context.Context, g *guest, call []byte) {
+	if out, err := g.raw(ctx, call); err != nil || !bytes.Contains(out, []byte(accessToken)) {
+		b.Fatalf("resume: %.200s %v", out, err)
+	}
+}
+
+// guestFetch is one token fetch's three calls: invalidate, token, resume.
+func guestFetch(b *testing.B, ctx context.Context, g *guest, resume func(task []byte) []byte) {
+	guestResume(b, ctx, g, guestToken(b, ctx, g, resume))
+}
 
 // raw sends one call and returns a copy of the answer as it is.
 func (g *guest) raw(ctx context.Context, body []byte) ([]byte, error) {

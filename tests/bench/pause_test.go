@@ -1,8 +1,6 @@
 package bench
 
 import (
-	"bytes"
-	"strconv"
 	"testing"
 	"time"
 )
@@ -27,33 +25,14 @@ func BenchmarkGuestAfterPause(b *testing.B) {
 	} {
 		b.Run(c.name, func(b *testing.B) {
 			ctx := benchCtx(b)
-			g, err := newGuest(ctx)
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer g.close(ctx)
-			if _, _, err := g.run(ctx, map[string]any{"op": "load", "text": string(presetFor("http://127.0.0.1:1", 1))}, ""); err != nil {
-				b.Fatal(err)
-			}
-			invalidate := []byte(`{"op":"invalidate","user":"svc"}`)
-			token := []byte(`{"op":"token","user":"svc"}`)
+			g := loadedGuest(b, ctx)
 			var in time.Duration
 			for b.Loop() {
-				g.raw(ctx, invalidate)
-				out, err := g.raw(ctx, token)
-				task, ok := taskOf(out)
-				if err != nil || !ok {
-					b.Fatalf("token: %s %v", out, err)
-				}
-				resume := append(append([]byte(`{"op":"resume","task":`), task...),
-					`,"response":{"status":200,"header":{"Content-Type":"application/json"},"body_bytes":`+strconv.Itoa(len(tokenBody))+`}}`+tokenBody...)
+				resume := guestToken(b, ctx, g, resumeWithBodyAfter)
 				c.pause()
 				t0 := time.Now()
-				out, err = g.raw(ctx, resume)
+				guestResume(b, ctx, g, resume)
 				in += time.Since(t0)
-				if err != nil || !bytes.Contains(out, []byte(accessToken)) {
-					b.Fatalf("resume: %.200s %v", out, err)
-				}
 			}
 			b.ReportMetric(float64(in)/float64(b.N), "resume-ns")
 		})
