@@ -24,6 +24,7 @@ import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { TOKEN_BODY, canned, fig, now, preset } from "./canned.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const wasmPath = path.resolve(here, "../../../host/embed/cctoken.wasm");
@@ -33,23 +34,7 @@ const { createClient } = await import(process.env.CCTOKEN_JS
   ? pathToFileURL(path.resolve(process.env.CCTOKEN_JS)).href
   : "../../../js/cctoken.js");
 
-const TOKEN_BODY = JSON.stringify({
-  access_token: "bench-access-token-0123456789abcdefghijklmnopqrstuvwxyz-ABCDEFGH", token_type: "Bearer", expires_in: 3600,
-});
-const canned = () => Promise.resolve(new Response(TOKEN_BODY, {
-  status: 200, headers: { "Content-Type": "application/json", "Cache-Control": "no-store" },
-}));
-const preset = `preset:
-- type: oauth_client_credentials
-  url: http://127.0.0.1:9/token
-  users:
-  - username: svc
-    client_id: svc-id
-    client_secret: svc-secret
-`;
 
-const fig = (name, value, unit) => console.log(`${name} ${value} ${unit}`);
-const now = () => performance.now() * 1e3; // µs
 
 // Accumulated µs and counts, reset before the timed loop.
 const acc = { call: 0, calls: 0, buffer: 0, imports: 0, importCalls: 0, fetch: 0 };
@@ -153,7 +138,15 @@ let sink;
 // JSON of the three calls and answers, as the host does it around each
 // call: stringify and encodeInto a buffer; decode and parse.
 const enc = new TextEncoder(), dec = new TextDecoder();
-const objs = lastCalls.map((s) => JSON.parse(s));
+// A resume call carries the token response after its JSON text
+// (body_bytes): the JSON is what comes before those bytes.
+const jsonOf = (s) => {
+  const m = /"body_bytes":(\d+)/.exec(s);
+  if (!m) return s;
+  const b = enc.encode(s);
+  return dec.decode(b.subarray(0, b.length - Number(m[1])));
+};
+const objs = lastCalls.map((s) => JSON.parse(jsonOf(s)));
 const bytes = lastAnswers.map((s) => enc.encode(s));
 const scratch = new Uint8Array(4096);
 const jsonUs = await each(() => {

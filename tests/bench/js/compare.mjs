@@ -17,6 +17,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import * as oidc from "openid-client";
 
 import * as current from "../../../js/cctoken.js";
+import { canned, fig, now, preset } from "./canned.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const wasmPath = path.resolve(here, "../../../host/embed/cctoken.wasm");
@@ -29,23 +30,7 @@ const ROUNDS = Number(process.argv[3]) > 0 ? Number(process.argv[3]) : 40;
 const OPS = 1000; // operations per timed loop
 const CACHED_OPS = 300_000;
 
-const TOKEN_BODY = JSON.stringify({
-  access_token: "bench-access-token-0123456789abcdefghijklmnopqrstuvwxyz-ABCDEFGH", token_type: "Bearer", expires_in: 3600,
-});
-const canned = () => Promise.resolve(new Response(TOKEN_BODY, {
-  status: 200, headers: { "Content-Type": "application/json", "Cache-Control": "no-store" },
-}));
-const preset = `preset:
-- type: oauth_client_credentials
-  url: http://127.0.0.1:9/token
-  users:
-  - username: svc
-    client_id: svc-id
-    client_secret: svc-secret
-`;
-const fig = (name, value, unit) => console.log(`${name} ${value} ${unit}`);
 const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
-const now = () => performance.now() * 1e3; // µs
 
 const module = await WebAssembly.compile(fs.readFileSync(wasmPath));
 const clients = {
