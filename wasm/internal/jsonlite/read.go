@@ -537,11 +537,21 @@ func AppendObject(o Object, text []byte) (Object, bool) {
 // last of repeated members wins). ok is false for anything but a plain
 // object of valid JSON values.
 func Members(text []byte) (m map[string]json.RawMessage, ok bool) {
-	d := Reader{S: text}
 	m = map[string]json.RawMessage{}
-	ok = d.Object(func(name []byte) bool {
+	if !eachMember(&Reader{S: text}, func(name string, raw []byte) { m[name] = json.RawMessage(raw) }) {
+		return nil, false
+	}
+	return m, true
+}
+
+// eachMember reads the object d holds and calls f with each member's
+// decoded name and raw value; false for anything but an object of valid
+// JSON values with nothing after it.
+func eachMember(d *Reader, f func(name string, raw []byte)) bool {
+	ok := d.Object(func(name []byte) bool {
 		key := string(name)
 		if bytes.IndexByte(name, '\\') >= 0 {
+			var ok bool
 			if key, ok = unescape(name); !ok {
 				return false
 			}
@@ -551,13 +561,10 @@ func Members(text []byte) (m map[string]json.RawMessage, ok bool) {
 		if !d.skip(0) {
 			return false
 		}
-		m[key] = json.RawMessage(d.S[start:d.i])
+		f(key, d.S[start:d.i])
 		return true
 	})
-	if !ok || !d.Done() {
-		return nil, false
-	}
-	return m, true
+	return ok && d.Done()
 }
 
 // Unquote decodes raw, the text of a string value that AppendObject
@@ -579,24 +586,7 @@ func Unquote(raw []byte) string {
 // JSON values. It is for text encoding/json has taken: strings may hold
 // invalid UTF-8 and values nest as deep as encoding/json lets them.
 func EachMember(text []byte, f func(name string, raw []byte)) (ok bool) {
-	d := Reader{S: text, loose: true}
-	ok = d.Object(func(name []byte) bool {
-		key := string(name)
-		if bytes.IndexByte(name, '\\') >= 0 {
-			var ok bool
-			if key, ok = unescape(name); !ok {
-				return false
-			}
-		}
-		d.ws()
-		start := d.i
-		if !d.skip(0) {
-			return false
-		}
-		f(key, d.S[start:d.i])
-		return true
-	})
-	return ok && d.Done()
+	return eachMember(&Reader{S: text, loose: true}, f)
 }
 
 // String decodes raw, the text of a JSON string value.
