@@ -144,7 +144,9 @@ type Stats struct {
 	AuthMethods map[string]map[string]int `json:"auth_methods"`
 }
 
-const startTimeout = 30 * time.Second
+// startTimeout is generous: on a 2-core CI machine running other test
+// packages at once, node-oidc-provider once took longer than 30 s to start.
+const startTimeout = 60 * time.Second
 
 type serverConfig struct {
 	Clients           []clientConfig `json:"clients"`
