@@ -577,19 +577,9 @@ func (g *guest) do(ctx context.Context, req map[string]any) (*guestAnswer, error
 	if err != nil {
 		return nil, err
 	}
-	res, err := g.buffer.Call(ctx, uint64(len(body)))
+	out, err := g.raw(ctx, body)
 	if err != nil {
 		return nil, err
-	}
-	if !g.mod.Memory().Write(uint32(res[0]), body) {
-		return nil, fmt.Errorf("buffer out of range")
-	}
-	if res, err = g.call.Call(ctx, uint64(len(body))); err != nil {
-		return nil, err
-	}
-	out, ok := g.mod.Memory().Read(uint32(res[0]>>32), uint32(res[0]))
-	if !ok {
-		return nil, fmt.Errorf("answer out of range")
 	}
 	var a guestAnswer
 	if err := json.Unmarshal(out, &a); err != nil {
