@@ -29,7 +29,17 @@ build_reactor() {
 		-gcflags='github.com/cctoken/cctoken/wasm/internal/keboola=-l' \
 		-gcflags='github.com/cctoken/cctoken/wasm/internal/yamlnode=-l' \
 		-gcflags='math/big=-l' -gcflags='encoding/json=-l' \
-		-ldflags="${2:--s} -w -buildid=" -o "$1" ./wasm/module
+		-ldflags="${2:--s} -w -buildid=" -o "$1.linked" ./wasm/module
+	pack_data "$1.linked" "$1"
+}
+
+# Go's linker writes the module's initial memory as some 80,000 data
+# segments a few zero bytes apart; internal/wasmdata joins them (the zeros
+# written out), which leaves the memory the same and the module 7 % smaller
+# gzip-compressed, as every host downloads or embeds it.
+pack_data() {
+	go run ./internal/wasmdata "$1" "$2"
+	rm -f "$1"
 }
 
 # The copy the Go host embeds: gzip at best compression with an empty
@@ -44,7 +54,8 @@ compress_reactor() {
 # committed (it is large), so --check builds it twice and compares.
 build_command() {
 	GOOS=wasip1 GOARCH=wasm CGO_ENABLED=0 GOFLAGS=-buildvcs=false \
-		go build -trimpath -ldflags='-s -w -buildid=' -o "$1" ./wasm/command
+		go build -trimpath -ldflags='-s -w -buildid=' -o "$1.linked" ./wasm/command
+	pack_data "$1.linked" "$1"
 }
 
 # The bundle is js/cctoken.js with its one dependency, as one ES module for
