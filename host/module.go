@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sync"
 
 	json "github.com/goccy/go-json"
@@ -67,7 +68,9 @@ func compile(ctx context.Context, cacheDir string) (*compiled, error) {
 		rt.Close(ctx)
 		return nil, fmt.Errorf("cctoken: reading the module: %w", err)
 	}
-	mod, err := rt.CompileModule(ctx, bin)
+	// Without a cached copy, compiling takes seconds: spread it over the
+	// cores the program may use. The machine code is the same either way.
+	mod, err := rt.CompileModule(experimental.WithCompilationWorkers(ctx, runtime.GOMAXPROCS(0)), bin)
 	if err != nil {
 		rt.Close(ctx)
 		return nil, fmt.Errorf("cctoken: compiling the module: %w", err)
