@@ -112,6 +112,14 @@ fig token_fetch_endpoint_hits_per_op "$(bench "$s" TokenFetch/cctoken hits/op)" 
 fig token_fetch_invalidate_only_ns "$(bench "$s" TokenFetch/cctoken_invalidate_only ns/op)" ns/op
 fig token_fetch_guest_abi_only_ns "$(bench "$s" TokenFetch/guest_abi_only ns/op)" ns/op
 fig token_fetch_bare_http_ns "$(bench "$s" TokenFetch/bare_http_post ns/op)" ns/op
+# Against an endpoint that answers after 1 ms: what each client adds to the
+# wait, when its code has gone cold during it.
+a=$(bench "$s" TokenFetch/cctoken_endpoint_1ms ns/op)
+b=$(bench "$s" TokenFetch/x_oauth2_endpoint_1ms ns/op)
+fig token_fetch_endpoint_1ms_ns "$a" ns/op
+fig token_fetch_endpoint_1ms_x_oauth2_ns "$b" ns/op
+fig token_fetch_endpoint_1ms_ratio_vs_x_oauth2 "$(ratio "$a" "$b")" ratio
+fig token_fetch_endpoint_1ms_added_over_x_oauth2_ns "$(awk -v a="$a" -v b="$b" 'BEGIN { printf "%.0f", a - b }')" ns/op
 # The same in CPU time (every thread of the process), which a busy machine
 # disturbs far less than the wall clock.
 a=$(bench "$s" TokenFetch/cctoken cpu-ns/op)
