@@ -4,7 +4,7 @@
 // the edge worker load) and cctoken.wasm.gz (the same, gzip-compressed);
 // both are committed, and CI checks that a fresh build reproduces them byte
 // for byte. Go programs embed only the compressed copy: it makes every
-// program that links the host 5.5 MB smaller. The host keeps the
+// program that links the host 6.5 MB smaller. The host keeps the
 // decompressed module in its compilation cache directory, so decompressing
 // (tens of milliseconds) happens once per machine, not once per process.
 package embed
