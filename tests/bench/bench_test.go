@@ -256,87 +256,43 @@ func BenchmarkCachedTokenParallel(b *testing.B) {
 // (no HTTP, no package host, no JSON of this harness's), and a bare net/http POST of the same request
 // (the floor both clients share).
 func BenchmarkTokenFetch(b *testing.B) {
-	b.Run("cctoken", func(b *testing.B) {
-		srv := newTokenServer(b)
-		ctx := benchCtx(b)
-		c := newClient(b, srv.URL)
-		defer c.Close()
-		if _, err := c.Token(ctx, "svc"); err != nil {
-			b.Fatal(err)
-		}
-		b.ReportAllocs()
-		srv.hits.Store(0)
-		b.ResetTimer()
-		done := cpuClock(b)
-		for b.Loop() {
-			if err := c.Invalidate(ctx, "svc"); err != nil {
-				b.Fatal(err)
-			}
+	// Against an endpoint that answers at once, and against one that takes
+	// 1 ms, as one across a network does: how much each client adds to a
+	// fetch whose wait is long enough for its code to go cold (run.sh
+	// prints the difference).
+	for _, e := range []struct {
+		suffix string
+		delay  time.Duration
+	}{{"", 0}, {"_endpoint_1ms", time.Millisecond}} {
+		b.Run("cctoken"+e.suffix, func(b *testing.B) {
+			srv := newSlowTokenServer(b, e.delay)
+			ctx := benchCtx(b)
+			c := newClient(b, srv.URL)
+			defer c.Close()
 			if _, err := c.Token(ctx, "svc"); err != nil {
 				b.Fatal(err)
 			}
-		}
-		done()
-		b.ReportMetric(float64(srv.hits.Load())/float64(b.N), "hits/op")
-	})
-	b.Run("x_oauth2", func(b *testing.B) {
-		srv := newTokenServer(b)
-		ctx := benchCtx(b)
-		cfg := peerConfig(srv.URL)
-		if _, err := cfg.Token(ctx); err != nil {
-			b.Fatal(err)
-		}
-		b.ReportAllocs()
-		srv.hits.Store(0)
-		b.ResetTimer()
-		done := cpuClock(b)
-		for b.Loop() {
+			timeFetches(b, srv, func() error {
+				if err := c.Invalidate(ctx, "svc"); err != nil {
+					return err
+				}
+				_, err := c.Token(ctx, "svc")
+				return err
+			})
+		})
+		b.Run("x_oauth2"+e.suffix, func(b *testing.B) {
+			srv := newSlowTokenServer(b, e.delay)
+			ctx := benchCtx(b)
+			cfg := peerConfig(srv.URL)
 			if _, err := cfg.Token(ctx); err != nil {
 				b.Fatal(err)
 			}
-		}
-		done()
-		b.ReportMetric(float64(srv.hits.Load())/float64(b.N), "hits/op")
-	})
-	// The same against an endpoint that takes 1 ms to answer: how much
-	// the client adds to a fetch whose wait is long enough for its code to
-	// go cold (run.sh prints the difference).
-	b.Run("cctoken_endpoint_1ms", func(b *testing.B) {
-		srv := newSlowTokenServer(b, time.Millisecond)
-		ctx := benchCtx(b)
-		c := newClient(b, srv.URL)
-		defer c.Close()
-		if _, err := c.Token(ctx, "svc"); err != nil {
-			b.Fatal(err)
-		}
-		b.ResetTimer()
-		done := cpuClock(b)
-		for b.Loop() {
-			if err := c.Invalidate(ctx, "svc"); err != nil {
-				b.Fatal(err)
-			}
-			if _, err := c.Token(ctx, "svc"); err != nil {
-				b.Fatal(err)
-			}
-		}
-		done()
-	})
-	b.Run("x_oauth2_endpoint_1ms", func(b *testing.B) {
-		srv := newSlowTokenServer(b, time.Millisecond)
-		ctx := benchCtx(b)
-		cfg := peerConfig(srv.URL)
-		if _, err := cfg.Token(ctx); err != nil {
-			b.Fatal(err)
-		}
-		b.ResetTimer()
-		done := cpuClock(b)
-		for b.Loop() {
-			if _, err := cfg.Token(ctx); err != nil {
-				b.Fatal(err)
-			}
-		}
-		done()
-	})
+			timeFetches(b, srv, func() error {
+				_, err := cfg.Token(ctx)
+				return err
+			})
+		})
+	}
 	b.Run("cctoken_invalidate_only", func(b *testing.B) {
 		srv := newTokenServer(b)
 		ctx := benchCtx(b)
@@ -407,6 +363,22 @@ func BenchmarkTokenFetch(b *testing.B) {
 		}
 		done()
 	})
+}
+
+// timeFetches times fetch, one token request each, with its allocations,
+// CPU time and the endpoint's hits per operation.
+func timeFetches(b *testing.B, srv *tokenServer, fetch func() error) {
+	b.ReportAllocs()
+	srv.hits.Store(0)
+	b.ResetTimer()
+	done := cpuClock(b)
+	for b.Loop() {
+		if err := fetch(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	done()
+	b.ReportMetric(float64(srv.hits.Load())/float64(b.N), "hits/op")
 }
 
 const coldCallers = 1000
