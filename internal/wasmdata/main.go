@@ -11,11 +11,12 @@
 package main
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"os"
 	"sort"
+
+	"github.com/cctoken/cctoken/internal/wasmbin"
 )
 
 // maxGap is the longest run of zeros written out to join two segments.
@@ -48,8 +49,6 @@ const (
 	opEnd            = 0x0b
 )
 
-var header = []byte("\x00asm\x01\x00\x00\x00")
-
 // segment is an active data segment of memory 0.
 type segment struct {
 	offset uint32
@@ -59,90 +58,44 @@ type segment struct {
 // pack returns module with its data segments joined across gaps of at most
 // gap zero bytes.
 func pack(module []byte, gap int) ([]byte, error) {
-	if !bytes.HasPrefix(module, header) {
-		return nil, errors.New("not a wasm module (version 1)")
+	sections, err := wasmbin.Sections(module)
+	if err != nil {
+		return nil, err
 	}
-	out := append([]byte(nil), header...)
-	rest := module[len(header):]
-	for len(rest) > 0 {
-		id := rest[0]
-		size, n, err := uleb(rest[1:])
-		if err != nil {
-			return nil, fmt.Errorf("section %d: %w", id, err)
-		}
-		start := 1 + n
-		if uint64(len(rest)-start) < uint64(size) {
-			return nil, fmt.Errorf("section %d: longer than the module", id)
-		}
-		body := rest[start : start+int(size)]
-		rest = rest[start+int(size):]
-		switch id {
+	out := append([]byte(nil), wasmbin.Header...)
+	for _, s := range sections {
+		switch s.ID {
 		case sectionData:
-			segs, err := readData(body)
+			segs, err := readData(s.Body)
 			if err != nil {
 				return nil, fmt.Errorf("data section: %w", err)
 			}
-			body = writeData(join(segs, gap))
+			s.Body = writeData(join(segs, gap))
 		case sectionDataCount:
-			// Only passive segments (refused above) need the count; a
+			// Only passive segments (refused below) need the count; a
 			// module with one states it, and it must match.
 			return nil, errors.New("the module has a data count section; wasmdata packs only modules without one")
 		}
-		out = append(out, id)
-		out = appendUleb(out, uint64(len(body)))
-		out = append(out, body...)
+		out = wasmbin.AppendSection(out, s)
 	}
 	return out, nil
 }
 
 func readData(b []byte) ([]segment, error) {
-	count, n, err := uleb(b)
-	if err != nil {
-		return nil, err
+	r := &wasmbin.Reader{B: b}
+	count := r.U32()
+	segs := make([]segment, 0, min(int(count), len(b)))
+	for i := uint32(0); i < count && r.Err == nil; i++ {
+		s, err := readSegment(r)
+		if err != nil {
+			return nil, fmt.Errorf("segment %d: %w", i, err)
+		}
+		segs = append(segs, s)
 	}
-	b = b[n:]
-	segs := make([]segment, 0, min(count, uint64(len(b))))
-	for i := uint64(0); i < count; i++ {
-		kind, n, err := uleb(b)
-		if err != nil {
-			return nil, fmt.Errorf("segment %d: %w", i, err)
-		}
-		b = b[n:]
-		switch kind {
-		case 0:
-		case 2:
-			mem, n, err := uleb(b)
-			if err != nil || mem != 0 {
-				return nil, fmt.Errorf("segment %d: not for memory 0", i)
-			}
-			b = b[n:]
-		default:
-			return nil, fmt.Errorf("segment %d: passive segments are not packed", i)
-		}
-		if len(b) == 0 || b[0] != opI32Const {
-			return nil, fmt.Errorf("segment %d: its address is not an i32.const", i)
-		}
-		off, n, err := sleb32(b[1:])
-		if err != nil {
-			return nil, fmt.Errorf("segment %d: %w", i, err)
-		}
-		b = b[1+n:]
-		if len(b) == 0 || b[0] != opEnd {
-			return nil, fmt.Errorf("segment %d: its address is not an i32.const", i)
-		}
-		b = b[1:]
-		size, n, err := uleb(b)
-		if err != nil {
-			return nil, fmt.Errorf("segment %d: %w", i, err)
-		}
-		b = b[n:]
-		if uint64(len(b)) < size {
-			return nil, fmt.Errorf("segment %d: longer than the section", i)
-		}
-		segs = append(segs, segment{offset: uint32(off), init: b[:size]})
-		b = b[size:]
+	if r.Err != nil {
+		return nil, r.Err
 	}
-	if len(b) != 0 {
+	if len(r.B) != 0 {
 		return nil, errors.New("bytes after the last segment")
 	}
 	sort.SliceStable(segs, func(i, j int) bool { return segs[i].offset < segs[j].offset })
@@ -154,6 +107,28 @@ func readData(b []byte) ([]segment, error) {
 		}
 	}
 	return segs, nil
+}
+
+func readSegment(r *wasmbin.Reader) (segment, error) {
+	switch kind := r.U32(); {
+	case r.Err != nil:
+		return segment{}, r.Err
+	case kind == 2:
+		if mem := r.U32(); r.Err == nil && mem != 0 {
+			return segment{}, errors.New("not for memory 0")
+		}
+	case kind != 0:
+		return segment{}, errors.New("passive segments are not packed")
+	}
+	if r.Byte() != opI32Const && r.Err == nil {
+		return segment{}, errors.New("its address is not an i32.const")
+	}
+	off := r.S32()
+	if r.Byte() != opEnd && r.Err == nil {
+		return segment{}, errors.New("its address is not an i32.const")
+	}
+	init := r.Bytes(r.U32())
+	return segment{offset: uint32(off), init: init}, r.Err
 }
 
 func end(s segment) uint64 { return uint64(s.offset) + uint64(len(s.init)) }
@@ -176,62 +151,13 @@ func join(segs []segment, gap int) []segment {
 }
 
 func writeData(segs []segment) []byte {
-	b := appendUleb(nil, uint64(len(segs)))
+	b := wasmbin.AppendU32(nil, uint32(len(segs)))
 	for _, s := range segs {
 		b = append(b, 0, opI32Const)
-		b = appendSleb(b, int64(int32(s.offset)))
+		b = wasmbin.AppendS32(b, int32(s.offset))
 		b = append(b, opEnd)
-		b = appendUleb(b, uint64(len(s.init)))
+		b = wasmbin.AppendU32(b, uint32(len(s.init)))
 		b = append(b, s.init...)
 	}
 	return b
-}
-
-var errLEB = errors.New("bad LEB128 number")
-
-func uleb(b []byte) (uint64, int, error) {
-	var v uint64
-	for i := 0; i < len(b) && i < 10; i++ {
-		v |= uint64(b[i]&0x7f) << (7 * i)
-		if b[i] < 0x80 {
-			return v, i + 1, nil
-		}
-	}
-	return 0, 0, errLEB
-}
-
-func sleb32(b []byte) (int32, int, error) {
-	var v int64
-	for i := 0; i < len(b) && i < 5; i++ {
-		v |= int64(b[i]&0x7f) << (7 * i)
-		if b[i] < 0x80 {
-			if b[i]&0x40 != 0 {
-				v -= 1 << (7 * (i + 1))
-			}
-			if v < -1<<31 || v >= 1<<31 {
-				return 0, 0, errLEB
-			}
-			return int32(v), i + 1, nil
-		}
-	}
-	return 0, 0, errLEB
-}
-
-func appendUleb(b []byte, v uint64) []byte {
-	for v >= 0x80 {
-		b = append(b, byte(v)|0x80)
-		v >>= 7
-	}
-	return append(b, byte(v))
-}
-
-func appendSleb(b []byte, v int64) []byte {
-	for {
-		c := byte(v & 0x7f)
-		v >>= 7
-		if (v == 0 && c&0x40 == 0) || (v == -1 && c&0x40 != 0) {
-			return append(b, c)
-		}
-		b = append(b, c|0x80)
-	}
 }

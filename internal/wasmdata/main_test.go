@@ -6,6 +6,8 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/cctoken/cctoken/internal/wasmbin"
 )
 
 // image is the memory the module's data segments give, from address 0.
@@ -23,21 +25,18 @@ func image(t *testing.T, module []byte) []byte {
 
 func dataSegments(t *testing.T, module []byte) []segment {
 	t.Helper()
-	rest := module[len(header):]
-	for len(rest) > 0 {
-		size, n, err := uleb(rest[1:])
-		if err != nil {
-			t.Fatal(err)
-		}
-		body := rest[1+n : 1+n+int(size)]
-		if rest[0] == sectionData {
-			segs, err := readData(body)
+	sections, err := wasmbin.Sections(module)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range sections {
+		if s.ID == sectionData {
+			segs, err := readData(s.Body)
 			if err != nil {
 				t.Fatal(err)
 			}
 			return segs
 		}
-		rest = rest[1+n+int(size):]
 	}
 	return nil
 }
@@ -45,23 +44,21 @@ func dataSegments(t *testing.T, module []byte) []segment {
 // module builds a wasm binary: a custom section, a memory section, then a
 // data section with raw (the segment entries as written).
 func module(count int, raw []byte) []byte {
-	m := append([]byte(nil), header...)
+	m := append([]byte(nil), wasmbin.Header...)
 	custom := append([]byte{4}, "note"...)
 	m = append(m, 0, byte(len(custom)))
 	m = append(m, custom...)
 	m = append(m, 5, 3, 1, 0, 2) // one memory of at least two pages
-	body := appendUleb(nil, uint64(count))
+	body := wasmbin.AppendU32(nil, uint32(count))
 	body = append(body, raw...)
-	m = append(m, sectionData)
-	m = appendUleb(m, uint64(len(body)))
-	return append(m, body...)
+	return wasmbin.AppendSection(m, wasmbin.Section{ID: sectionData, Body: body})
 }
 
 func active(offset int32, data string) []byte {
 	b := []byte{0, opI32Const}
-	b = appendSleb(b, int64(offset))
+	b = wasmbin.AppendS32(b, offset)
 	b = append(b, opEnd)
-	b = appendUleb(b, uint64(len(data)))
+	b = wasmbin.AppendU32(b, uint32(len(data)))
 	return append(b, data...)
 }
 
@@ -147,7 +144,7 @@ func TestPackRefusesWhatItCannotKeep(t *testing.T) {
 		{"a segment past the section", module(1, []byte{0, opI32Const, 0, opEnd, 9, 'x'}), "longer than the section"},
 		{"more segments than written", module(3, active(1, "a")), "segment 1"},
 		{"a runaway LEB", module(1, []byte{0, opI32Const, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff}), "LEB128"},
-		{"a data count section", append(append([]byte(nil), header...), sectionDataCount, 1, 0), "data count"},
+		{"a data count section", append(append([]byte(nil), wasmbin.Header...), sectionDataCount, 1, 0), "data count"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -13,6 +13,8 @@ import (
 	"os"
 	"sort"
 	"strings"
+
+	"github.com/cctoken/cctoken/internal/wasmbin"
 )
 
 func main() {
@@ -74,124 +76,75 @@ func group(name string) string {
 	return "std_other"
 }
 
-type reader struct {
-	b   []byte
-	err error
-}
-
-func (r *reader) byte() byte {
-	if r.err != nil || len(r.b) == 0 {
-		r.fail()
-		return 0
-	}
-	c := r.b[0]
-	r.b = r.b[1:]
-	return c
-}
-
-func (r *reader) u32() uint32 {
-	var v uint32
-	for shift := 0; shift < 35; shift += 7 {
-		c := r.byte()
-		v |= uint32(c&0x7f) << shift
-		if c&0x80 == 0 {
-			return v
-		}
-	}
-	r.fail()
-	return 0
-}
-
-func (r *reader) bytes(n uint32) []byte {
-	if r.err != nil || uint32(len(r.b)) < n {
-		r.fail()
-		return nil
-	}
-	s := r.b[:n]
-	r.b = r.b[n:]
-	return s
-}
-
-func (r *reader) fail() {
-	if r.err == nil {
-		r.err = errors.New("truncated or malformed module")
-	}
-	r.b = nil
-}
-
 func report(b []byte) error {
-	if len(b) < 8 || string(b[:4]) != "\x00asm" {
-		return errors.New("not a wasm module")
+	sections, err := wasmbin.Sections(b)
+	if err != nil {
+		return err
 	}
-	r := &reader{b: b[8:]}
 	var imported uint32
 	var bodies []int
 	names := map[uint32]string{}
 	var codeSection, dataSection int
-	for len(r.b) > 0 && r.err == nil {
-		id := r.byte()
-		sec := &reader{b: r.bytes(r.u32())}
-		switch id {
+	for _, s := range sections {
+		sec := &wasmbin.Reader{B: s.Body}
+		switch s.ID {
 		case 2: // imports: count the imported functions, which come first in the index space
-			for n := sec.u32(); n > 0 && sec.err == nil; n-- {
-				sec.bytes(sec.u32())
-				sec.bytes(sec.u32())
-				switch sec.byte() {
+			for n := sec.U32(); n > 0 && sec.Err == nil; n-- {
+				sec.Bytes(sec.U32())
+				sec.Bytes(sec.U32())
+				switch sec.Byte() {
 				case 0:
 					imported++
-					sec.u32()
+					sec.U32()
 				case 1:
-					sec.byte()
-					if sec.byte()&1 != 0 {
-						sec.u32()
+					sec.Byte()
+					if sec.Byte()&1 != 0 {
+						sec.U32()
 					}
-					sec.u32()
+					sec.U32()
 				case 2:
-					if sec.byte()&1 != 0 {
-						sec.u32()
+					if sec.Byte()&1 != 0 {
+						sec.U32()
 					}
-					sec.u32()
+					sec.U32()
 				case 3:
-					sec.byte()
-					sec.byte()
+					sec.Byte()
+					sec.Byte()
 				default:
-					sec.fail()
+					sec.Fail(errors.New("an import of an unknown kind"))
 				}
 			}
 		case 10:
-			codeSection = len(sec.b)
-			for n := sec.u32(); n > 0 && sec.err == nil; n-- {
-				size := sec.u32()
-				sec.bytes(size)
+			codeSection = len(s.Body)
+			for n := sec.U32(); n > 0 && sec.Err == nil; n-- {
+				size := sec.U32()
+				sec.Bytes(size)
 				bodies = append(bodies, int(size))
 			}
 		case 11:
-			dataSection = len(sec.b)
+			dataSection = len(s.Body)
 		case 0:
-			if string(sec.bytes(sec.u32())) != "name" {
+			if string(sec.Bytes(sec.U32())) != "name" {
 				continue
 			}
-			for len(sec.b) > 0 && sec.err == nil {
-				sub := sec.byte()
-				body := &reader{b: sec.bytes(sec.u32())}
+			for len(sec.B) > 0 && sec.Err == nil {
+				sub := sec.Byte()
+				body := &wasmbin.Reader{B: sec.Bytes(sec.U32())}
 				if sub != 1 {
 					continue
 				}
-				for n := body.u32(); n > 0 && body.err == nil; n-- {
-					idx := body.u32()
-					names[idx] = string(body.bytes(body.u32()))
+				for n := body.U32(); n > 0 && body.Err == nil; n-- {
+					idx := body.U32()
+					names[idx] = string(body.Bytes(body.U32()))
 				}
-				if body.err != nil {
-					return body.err
+				if body.Err != nil {
+					return body.Err
 				}
 			}
 		}
-		if sec.err != nil {
-			return sec.err
+		if sec.Err != nil {
+			return fmt.Errorf("section %d: %w", s.ID, sec.Err)
 		}
-	}
-	if r.err != nil {
-		return r.err
 	}
 	if len(names) == 0 {
 		return errors.New("the module has no function names; build it without -s")
