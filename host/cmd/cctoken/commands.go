@@ -149,7 +149,9 @@ func (e *cliEnv) request(args []string) error {
 		return err
 	}
 	defer resp.Body.Close()
-	fmt.Fprintf(e.stdout, "%s %s (%s)\n", resp.Proto, resp.Status, time.Since(start).Round(time.Millisecond))
+	// Always whole milliseconds: Duration's own form prints "0s" under half a
+	// millisecond and "1.2s" past a second.
+	fmt.Fprintf(e.stdout, "%s %s (%dms)\n", resp.Proto, resp.Status, time.Since(start).Milliseconds())
 	answer, err := io.ReadAll(resp.Body)
 	if err != nil {
 		return err
