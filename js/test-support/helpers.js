@@ -113,40 +113,66 @@ export function startDPoPServer(oidc, requireNonce = false) {
 
 /**
  * Runs one of the tests' server scripts with config on its stdin and waits
- * for its ready line; the script exits when its stdin closes.
+ * for its ready line; the script exits when its stdin closes. A start that
+ * is not ready in 45 s is killed and tried once more, its stderr (which
+ * notes each step of the start) printed, so that a rare stall neither
+ * fails the suite nor goes unseen.
  */
 async function startTestServer(script, config) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startTestServerOnce(script, config);
+    } catch (err) {
+      if (attempt >= 2 || !err.notReady) throw err;
+      console.error(`${err.message}\n(starting it once more)`);
+    }
+  }
+}
+
+async function startTestServerOnce(script, config) {
   const testsDir = path.join(root, "tests");
+  const name = path.basename(path.dirname(script));
   const child = spawn(process.execPath, [script], {
     cwd: testsDir,
     stdio: ["pipe", "pipe", "pipe"],
+    env: { ...process.env, OIDC_TEST_TRACE: "1" },
   });
   let stderr = "";
   child.stderr.setEncoding("utf8");
   child.stderr.on("data", (c) => { stderr = (stderr + c).slice(-16384); });
   child.stdin.write(`${JSON.stringify(config)}\n`);
   const exited = new Promise((resolve) => child.once("exit", resolve));
-  const ready = await new Promise((resolve, reject) => {
-    let out = "";
-    const timer = setTimeout(() => reject(new Error(`${path.basename(path.dirname(script))} server not ready in 60 s:\n${stderr}`)), 60_000);
-    child.stdout.setEncoding("utf8");
-    child.stdout.on("data", (c) => {
-      out += c;
-      const nl = out.indexOf("\n");
-      if (nl !== -1) {
-        clearTimeout(timer);
-        try {
-          resolve(JSON.parse(out.slice(0, nl)));
-        } catch (err) {
-          reject(err);
+  let ready;
+  try {
+    ready = await new Promise((resolve, reject) => {
+      let out = "";
+      const timer = setTimeout(() => {
+        reject(Object.assign(new Error(`${name} server not ready in 45 s:\n${stderr}`), { notReady: true }));
+      }, 45_000);
+      child.stdout.setEncoding("utf8");
+      child.stdout.on("data", (c) => {
+        out += c;
+        const nl = out.indexOf("\n");
+        if (nl !== -1) {
+          clearTimeout(timer);
+          try {
+            resolve(JSON.parse(out.slice(0, nl)));
+          } catch (err) {
+            reject(err);
+          }
         }
-      }
+      });
+      exited.then((code) => {
+        clearTimeout(timer);
+        reject(new Error(`${name} server exited (${code}):\n${stderr}`));
+      });
     });
-    exited.then((code) => {
-      clearTimeout(timer);
-      reject(new Error(`${path.basename(path.dirname(script))} server exited (${code}):\n${stderr}`));
-    });
-  });
+  } catch (err) {
+    // A child left running would hold the test file open to its timeout.
+    child.kill("SIGKILL");
+    await exited;
+    throw err;
+  }
   const handle = {
     ...ready,
     stderr: () => stderr,

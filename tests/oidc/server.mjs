@@ -69,6 +69,12 @@ console.info = toStderr;
 console.warn = toStderr;
 console.debug = toStderr;
 
+// With OIDC_TEST_TRACE set, each step of the start is noted on stderr, so
+// that a start that never ends says where it stopped.
+const trace = process.env.OIDC_TEST_TRACE
+  ? (step) => process.stderr.write(`oidc test server: ${step} (${Math.round(performance.now())} ms)\n`)
+  : () => {};
+
 function fail(message) {
   process.stderr.write(`oidc test server: ${message}\n`);
   process.exit(2);
@@ -258,12 +264,14 @@ async function main() {
       ? fs.readFileSync(args.configPath, 'utf8')
       : await readFirstStdinLine();
     rawConfig = JSON.parse(text);
+    trace('config read');
   } catch (err) {
     fail(`cannot read config: ${err.message}`);
   }
   const cfg = normalizeConfig(rawConfig);
 
   const { default: Provider, errors } = await import('oidc-provider');
+  trace('oidc-provider loaded');
 
   const stats = { perClient: new Map(), perMethod: new Map(), total: 0 };
   const resetStats = () => {
@@ -320,6 +328,7 @@ async function main() {
   const server = cfg.tls ? tlsServer(!alias) : http.createServer(onRequest);
   const servers = [server];
   const port = await listen(server, args.port);
+  trace('listening');
   const issuer = `${cfg.tls ? 'https' : 'http'}://127.0.0.1:${port}`;
   let aliasBase;
   if (alias) {
@@ -329,6 +338,7 @@ async function main() {
   }
 
   const { privateKey } = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
+  trace('signing key made');
   const signingKey = {
     ...privateKey.export({ format: 'jwk' }),
     kid: crypto.randomBytes(8).toString('hex'),
@@ -482,6 +492,7 @@ async function main() {
     process.stdin.resume();
   }
 
+  trace('ready');
   process.stdout.write(`${JSON.stringify({
     issuer,
     token_endpoint: provider.urlFor('token'),
